@@ -167,7 +167,8 @@ class AutoencoderTest {
     // With bias correction, the first Adam step is lr * g / (|g| + eps), about lr * sign(g).
     double[] p = {1, 1, 1};
     new Adam(0.01).update(p, new double[] {3, -0.5, 1e-3});
-    assertArrayEquals(new double[] {0.99, 1.01, 1 - 0.01 * 1e-3 / (1e-3 + 1e-8)}, p, 1e-13);
+    assertArrayEquals(new double[] {1 - 0.01 * 3 / (3 + 1e-8), 1 + 0.01 * 0.5 / (0.5 + 1e-8),
+        1 - 0.01 * 1e-3 / (1e-3 + 1e-8)}, p, 1e-13);
     double[] q = {1, 1};
     new Sgd(0.1).update(q, new double[] {2, -1});
     assertArrayEquals(new double[] {0.8, 1.1}, q, 1e-15);
