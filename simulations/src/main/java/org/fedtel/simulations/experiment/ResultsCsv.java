@@ -1,0 +1,102 @@
+package org.fedtel.simulations.experiment;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * Writes {@code results.csv}: a header, then one row per run and round (schema in
+ * docs/SIMULATIONS.md). A run's rows are written together when the run has finished and flushed to
+ * the file system at once, so an interrupted sweep leaves exactly the complete runs.
+ *
+ * <p>Numbers are formatted with a fixed locale and precision, so the same seed gives the same bytes
+ * in every column but {@code round_millis}.
+ */
+public final class ResultsCsv implements AutoCloseable {
+  /** The columns, in order. */
+  public static final List<String> COLUMNS = List.of(
+      "run_id", "kind", "privacy", "epsilon_target", "delta", "dropout", "seed", "round",
+      "train_loss", "f1", "precision", "recall", "roc_auc", "pr_auc",
+      "epsilon_max", "epsilon_per_site", "sampled", "survivors", "recall_by_type", "round_millis");
+
+  private final BufferedWriter out;
+
+  private ResultsCsv(BufferedWriter out) {
+    this.out = out;
+  }
+
+  /** Creates (or replaces) the file and writes the header. */
+  public static ResultsCsv create(Path file) throws IOException {
+    BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    w.write(String.join(",", COLUMNS));
+    w.write('\n');
+    w.flush();
+    return new ResultsCsv(w);
+  }
+
+  /** Appends all rows of one finished run and flushes them. */
+  public synchronized void writeRun(RunSpec spec, List<RoundRecord> rounds) {
+    try {
+      StringBuilder sb = new StringBuilder();
+      for (RoundRecord r : rounds) {
+        if (!r.runId().equals(spec.id())) {
+          throw new IllegalArgumentException("round record of run " + r.runId() + " given for run " + spec.id());
+        }
+        sb.append(row(spec, r)).append('\n');
+      }
+      out.write(sb.toString());
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String row(RunSpec spec, RoundRecord r) {
+    StringJoiner j = new StringJoiner(",");
+    j.add(spec.id()).add(spec.kind().label()).add(spec.privacy()).add(spec.epsilonText())
+        .add(num(spec.delta())).add(num(spec.dropout())).add(Long.toString(spec.seed()))
+        .add(Integer.toString(r.round()))
+        .add(fixed(r.trainLoss())).add(fixed(r.quality().f1())).add(fixed(r.quality().precision()))
+        .add(fixed(r.quality().recall())).add(fixed(r.quality().rocAuc())).add(fixed(r.quality().prAuc()))
+        .add(fixed(r.maxEpsilon()));
+    StringJoiner eps = new StringJoiner(";");
+    for (double e : r.epsilonPerSite()) {
+      eps.add(fixed(e));
+    }
+    j.add(eps.toString()).add(Integer.toString(r.sampled())).add(Integer.toString(r.survivors()));
+    StringJoiner types = new StringJoiner(";");
+    for (Map.Entry<String, Double> e : r.quality().recallByType().entrySet()) {
+      types.add(e.getKey() + "=" + fixed(e.getValue()));
+    }
+    j.add(types.toString()).add(Long.toString(r.roundMillis()));
+    return j.toString();
+  }
+
+  static String fixed(double v) {
+    if (Double.isNaN(v)) {
+      return "nan";
+    }
+    if (Double.isInfinite(v)) {
+      return v > 0 ? "inf" : "-inf";
+    }
+    return String.format(Locale.ROOT, "%.6f", v);
+  }
+
+  private static String num(double v) {
+    return String.format(Locale.ROOT, "%s", v);
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    out.close();
+  }
+}

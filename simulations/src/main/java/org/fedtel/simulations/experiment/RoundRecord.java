@@ -1,0 +1,58 @@
+package org.fedtel.simulations.experiment;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * What one round of one run produced: one row of {@code results.csv}.
+ *
+ * @param runId the run's {@link RunSpec#id()}
+ * @param round 1-based round number (for local-only and centralized runs: the epoch)
+ * @param trainLoss mean training loss of the round
+ * @param quality detection quality of the model after this round on the held-out split
+ * @param epsilonPerSite epsilon spent so far by each site, in site order (empty without privacy)
+ * @param sampled sites sampled for the round
+ * @param survivors sites whose update reached the aggregate
+ * @param roundMillis wall-clock time of the round
+ */
+public record RoundRecord(
+    String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled, int survivors, long roundMillis) {
+  public RoundRecord {
+    Objects.requireNonNull(runId, "runId");
+    Objects.requireNonNull(quality, "quality");
+    epsilonPerSite = epsilonPerSite.clone();
+    if (round < 1) {
+      throw new IllegalArgumentException("round must be >= 1, was " + round);
+    }
+    if (survivors > sampled || survivors < 0) {
+      throw new IllegalArgumentException("survivors " + survivors + " not in [0, sampled=" + sampled + "]");
+    }
+  }
+
+  @Override
+  public double[] epsilonPerSite() {
+    return epsilonPerSite.clone();
+  }
+
+  /** Largest epsilon spent by any site so far (0 without privacy). */
+  public double maxEpsilon() {
+    double max = 0;
+    for (double e : epsilonPerSite) {
+      max = Math.max(max, e);
+    }
+    return max;
+  }
+
+  /**
+   * Detection quality on held-out data.
+   *
+   * @param recallByType recall per anomaly type (sorted by type)
+   */
+  public record Quality(double f1, double precision, double recall, double rocAuc, double prAuc, Map<String, Double> recallByType) {
+    public Quality {
+      recallByType = Collections.unmodifiableMap(new TreeMap<>(recallByType));
+    }
+  }
+}
