@@ -1,0 +1,37 @@
+package org.fedtel.crypto.secagg;
+
+import java.util.Map;
+import org.fedtel.crypto.VerifyingKey;
+
+/**
+ * Where the engines learn each site's certified Ed25519 key. In a deployment this checks the relayed
+ * certificate against the consortium CA and that it names the site ({@code
+ * ConsortiumTrust#peerKeys()}); in a closed simulation it is a fixed map.
+ */
+@FunctionalInterface
+public interface PeerKeys {
+  /**
+   * The signing key of {@code siteId}, given the certificate (DER) relayed with its keys.
+   *
+   * @throws SecAggException (BAD_SIGNATURE) if the certificate is missing, invalid or names
+   *     another site
+   */
+  VerifyingKey signingKey(String siteId, byte[] certificate) throws SecAggException;
+
+  /** Keys trusted out of band; relayed certificates must be empty. */
+  static PeerKeys of(Map<String, VerifyingKey> keys) {
+    Map<String, VerifyingKey> copy = Map.copyOf(keys);
+    return (siteId, certificate) -> {
+      VerifyingKey key = copy.get(siteId);
+      if (key == null) {
+        throw new SecAggException(SecAggException.Reason.UNKNOWN_SITE,
+            "no signing key known for site '" + siteId + "'");
+      }
+      if (certificate.length != 0) {
+        throw new SecAggException(SecAggException.Reason.BAD_SIGNATURE,
+            "site '" + siteId + "': unexpected certificate where keys are trusted out of band");
+      }
+      return key;
+    };
+  }
+}

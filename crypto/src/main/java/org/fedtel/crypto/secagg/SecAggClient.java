@@ -1,0 +1,392 @@
+package org.fedtel.crypto.secagg;
+
+import java.security.SecureRandom;
+import java.security.SignatureException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.fedtel.crypto.SigningKey;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.crypto.secagg.SecAggException.Reason;
+
+/**
+ * The site's side of one secure-aggregation round (Bonawitz et al., "Practical Secure Aggregation
+ * for Privacy-Preserving Machine Learning", CCS 2017, Fig. 4, with the SecAgg+ neighbour graph of
+ * Bell et al., CCS 2020). One object per round; each step runs once, in order:
+ * {@link #advertiseKeys()}, {@link #shareKeys}, {@link #maskedInput}, {@link #unmask}.
+ *
+ * <p>A message that fails validation throws {@link SecAggException} and leaves the state
+ * unchanged, except the unmask request: the first one ends the round for this site, answered or
+ * refused, so a server can never obtain two different answers.
+ */
+public final class SecAggClient {
+  static final int PLAINTEXT_LENGTH = 2 * Shamir.SHARE_LENGTH;
+
+  private enum Phase { NEW, ADVERTISED, SHARED, MASKED, DONE }
+
+  private final SecAggParams params;
+  private final String siteId;
+  private final int me;
+  private final SigningKey signingKey;
+  private final PeerKeys peerKeys;
+  private final SecureRandom random;
+  private final NeighbourGraph graph;
+  private final int[] group;
+  private final Map<String, Integer> index = new HashMap<>();
+
+  private Phase phase = Phase.NEW;
+  private byte[] cipherSecret;
+  private byte[] cipherPublic;
+  private byte[] maskSecret;
+  private byte[] maskPublic;
+  private byte[] selfMaskSeed;
+  /** Public keys of U1 members of the group, by participant index; null where absent. */
+  private byte[][] peerCipherPublic;
+  private byte[][] peerMaskPublic;
+  /** Shares held (s_sk and b of each owner), by owner index; null where none was received. */
+  private byte[][] heldKeyShares;
+  private byte[][] heldSeedShares;
+
+  public SecAggClient(SecAggParams params, String siteId, SigningKey signingKey, PeerKeys peerKeys,
+      SecureRandom random) {
+    this.params = Objects.requireNonNull(params, "params");
+    this.siteId = Objects.requireNonNull(siteId, "siteId");
+    this.signingKey = Objects.requireNonNull(signingKey, "signingKey");
+    this.peerKeys = Objects.requireNonNull(peerKeys, "peerKeys");
+    this.random = Objects.requireNonNull(random, "random");
+    List<String> ps = params.participants();
+    for (int i = 0; i < ps.size(); i++) {
+      index.put(ps.get(i), i);
+    }
+    Integer mine = index.get(siteId);
+    if (mine == null) {
+      throw new IllegalArgumentException("site '" + siteId + "' is not a participant of round "
+          + params.round());
+    }
+    this.me = mine;
+    this.graph = new NeighbourGraph(params);
+    this.group = graph.group(me);
+  }
+
+  /** Round 0: fresh X25519 key pairs, signed with the site's certified key. */
+  public AdvertiseKeys advertiseKeys() {
+    if (phase != Phase.NEW) {
+      throw new IllegalStateException("keys already advertised in round " + params.round());
+    }
+    cipherSecret = KeyAgreement.generatePrivate(random);
+    cipherPublic = KeyAgreement.publicKey(cipherSecret);
+    maskSecret = KeyAgreement.generatePrivate(random);
+    maskPublic = KeyAgreement.publicKey(maskSecret);
+    byte[] signature = signingKey.sign(advertisedTranscript(params.round(), siteId, cipherPublic,
+        maskPublic));
+    phase = Phase.ADVERTISED;
+    return new AdvertiseKeys(params.round(), cipherPublic, maskPublic, signature);
+  }
+
+  /**
+   * Round 1: checks every group member's signed keys, then Shamir-shares s_sk and a fresh
+   * self-mask seed b among the group members that advertised, encrypting each pair of shares for
+   * its holder.
+   */
+  public EncryptedShares shareKeys(KeyList keys) throws SecAggException {
+    requirePhase(Phase.ADVERTISED, "key list");
+    requireRound(keys.round(), "key list");
+    int n = params.participants().size();
+    byte[][] cpk = new byte[n][];
+    byte[][] spk = new byte[n][];
+    Set<String> seenKeys = new HashSet<>();
+    boolean[] listed = new boolean[n];
+    for (SiteKeys sk : keys.sites()) {
+      int v = indexOf(sk.siteId(), "key list");
+      if (listed[v]) {
+        throw new SecAggException(Reason.DUPLICATE_SITE,
+            "key list: site '" + sk.siteId() + "' listed twice");
+      }
+      listed[v] = true;
+      if (!inGroup(v)) {
+        continue; // SecAgg+: only neighbours' keys are used, so only theirs are checked.
+      }
+      byte[] c = sk.cipherPublicKey();
+      byte[] s = sk.maskPublicKey();
+      if (c.length != KeyAgreement.KEY_LENGTH || s.length != KeyAgreement.KEY_LENGTH) {
+        throw new SecAggException(Reason.MALFORMED,
+            "key list: site '" + sk.siteId() + "' has public keys that are not 32 bytes");
+      }
+      if (!seenKeys.add(Arrays.toString(c)) || !seenKeys.add(Arrays.toString(s))) {
+        throw new SecAggException(Reason.MALFORMED,
+            "key list: site '" + sk.siteId() + "' reuses a public key already in the list");
+      }
+      VerifyingKey vk = peerKeys.signingKey(sk.siteId(), sk.certificate());
+      try {
+        vk.verify(advertisedTranscript(params.round(), sk.siteId(), c, s), sk.signature());
+      } catch (SignatureException e) {
+        throw new SecAggException(Reason.BAD_SIGNATURE,
+            "key list: advertised keys of site '" + sk.siteId() + "': " + e.getMessage());
+      }
+      cpk[v] = c;
+      spk[v] = s;
+    }
+    if (cpk[me] == null || !Arrays.equals(cpk[me], cipherPublic)
+        || !Arrays.equals(spk[me], maskPublic)) {
+      throw new SecAggException(Reason.MALFORMED,
+          "key list does not carry the keys this site advertised");
+    }
+    int[] holders = present(cpk);
+    if (holders.length < params.threshold()) {
+      throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "key list: " + holders.length
+          + " sites of this site's share group advertised keys, threshold is " + params.threshold());
+    }
+    selfMaskSeed = new byte[Shamir.SECRET_LENGTH];
+    random.nextBytes(selfMaskSeed);
+    int[] points = new int[holders.length];
+    for (int i = 0; i < holders.length; i++) {
+      points[i] = holders[i] + 1;
+    }
+    byte[][] keyShares = Shamir.split(maskSecret, params.threshold(), points, random);
+    byte[][] seedShares = Shamir.split(selfMaskSeed, params.threshold(), points, random);
+    heldKeyShares = new byte[n][];
+    heldSeedShares = new byte[n][];
+    List<EncryptedShare> out = new ArrayList<>(holders.length - 1);
+    for (int i = 0; i < holders.length; i++) {
+      int v = holders[i];
+      if (v == me) {
+        heldKeyShares[me] = keyShares[i];
+        heldSeedShares[me] = seedShares[i];
+        continue;
+      }
+      String to = params.participants().get(v);
+      byte[] plain = new byte[PLAINTEXT_LENGTH];
+      System.arraycopy(keyShares[i], 0, plain, 0, Shamir.SHARE_LENGTH);
+      System.arraycopy(seedShares[i], 0, plain, Shamir.SHARE_LENGTH, Shamir.SHARE_LENGTH);
+      byte[] shared = KeyAgreement.agree(cipherSecret, cpk[v], to);
+      out.add(new EncryptedShare(siteId, to,
+          ShareCipher.seal(shared, params.round(), siteId, to, plain, random)));
+      Arrays.fill(plain, (byte) 0);
+      Arrays.fill(shared, (byte) 0);
+    }
+    peerCipherPublic = cpk;
+    peerMaskPublic = spk;
+    phase = Phase.SHARED;
+    return new EncryptedShares(params.round(), out);
+  }
+
+  /**
+   * Round 2: opens the shares addressed to this site (their senders form U2), and masks the input
+   * with PRG(b) and with ±PRG(s_uv) for every neighbour v in U2.
+   *
+   * @param input values in [0, 2^k), {@code vectorLength} of them
+   */
+  public MaskedInput maskedInput(EncryptedShares received, long[] input) throws SecAggException {
+    Objects.requireNonNull(input, "input");
+    if (input.length != params.vectorLength()) {
+      throw new IllegalArgumentException("input has " + input.length + " elements, round expects "
+          + params.vectorLength());
+    }
+    long ring = params.ringMask();
+    for (int i = 0; i < input.length; i++) {
+      if ((input[i] & ~ring) != 0) {
+        throw new IllegalArgumentException("input[" + i + "] = " + Long.toUnsignedString(input[i])
+            + " is outside [0, 2^" + params.modulusBits() + ")");
+      }
+    }
+    requirePhase(Phase.SHARED, "encrypted shares");
+    requireRound(received.round(), "encrypted shares");
+    int n = params.participants().size();
+    byte[][] keyShares = new byte[n][];
+    byte[][] seedShares = new byte[n][];
+    keyShares[me] = heldKeyShares[me];
+    seedShares[me] = heldSeedShares[me];
+    for (EncryptedShare es : received.shares()) {
+      if (!es.toSite().equals(siteId)) {
+        throw new SecAggException(Reason.MALFORMED, "share from '" + es.fromSite()
+            + "' is addressed to '" + es.toSite() + "', not to this site");
+      }
+      int v = indexOf(es.fromSite(), "encrypted shares");
+      if (v == me || !inGroup(v) || peerCipherPublic[v] == null) {
+        throw new SecAggException(Reason.UNKNOWN_SITE, "share from '" + es.fromSite()
+            + "', which is not a neighbour that advertised keys");
+      }
+      if (keyShares[v] != null) {
+        throw new SecAggException(Reason.DUPLICATE_SITE,
+            "two shares from '" + es.fromSite() + "'");
+      }
+      byte[] shared = KeyAgreement.agree(cipherSecret, peerCipherPublic[v], es.fromSite());
+      byte[] plain = ShareCipher.open(shared, params.round(), es.fromSite(), siteId,
+          es.ciphertext(), PLAINTEXT_LENGTH);
+      keyShares[v] = Arrays.copyOfRange(plain, 0, Shamir.SHARE_LENGTH);
+      seedShares[v] = Arrays.copyOfRange(plain, Shamir.SHARE_LENGTH, PLAINTEXT_LENGTH);
+      Shamir.decode(keyShares[v], es.fromSite());
+      Shamir.decode(seedShares[v], es.fromSite());
+    }
+    int u2 = present(keyShares).length;
+    if (u2 < params.threshold()) {
+      throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "encrypted shares: " + u2
+          + " sites of this site's share group remain, threshold is " + params.threshold());
+    }
+    long[] y = input.clone();
+    MaskPrg prg = new MaskPrg();
+    byte[] selfKey = Kdf.derive(selfMaskSeed, "self-mask", params.round(), siteId, "",
+        MaskPrg.KEY_LENGTH);
+    prg.addTo(selfKey, y, false);
+    for (int v : group) {
+      if (v == me || keyShares[v] == null) {
+        continue;
+      }
+      byte[] key = pairwiseMaskKey(params, maskSecret, peerMaskPublic[v], me, v);
+      prg.addTo(key, y, v < me);
+    }
+    for (int i = 0; i < y.length; i++) {
+      y[i] &= ring;
+    }
+    heldKeyShares = keyShares;
+    heldSeedShares = seedShares;
+    phase = Phase.MASKED;
+    return new MaskedInput(params.round(), y);
+  }
+
+  /**
+   * Round 3: reveals, for each site of the share group, the s_sk share if the server lists it as
+   * dropped and the b share if it lists it as a survivor, never both; answers once per round.
+   */
+  public UnmaskShares unmask(UnmaskRequest request) throws SecAggException {
+    if (phase == Phase.DONE) {
+      throw new SecAggException(Reason.REFUSED,
+          "an unmask request was already answered or refused in round " + params.round());
+    }
+    requirePhase(Phase.MASKED, "unmask request");
+    requireRound(request.round(), "unmask request");
+    phase = Phase.DONE;
+    int n = params.participants().size();
+    byte[] status = new byte[n]; // 0 unlisted, 1 dropped, 2 survivor
+    for (String id : request.dropped()) {
+      int v = indexOf(id, "unmask request");
+      if (status[v] != 0) {
+        throw new SecAggException(Reason.DUPLICATE_SITE, "unmask request lists '" + id + "' twice");
+      }
+      status[v] = 1;
+    }
+    for (String id : request.survivors()) {
+      int v = indexOf(id, "unmask request");
+      if (status[v] == 1) {
+        throw new SecAggException(Reason.REFUSED, "unmask request lists '" + id
+            + "' as both dropped and surviving; revealing both shares would unmask it");
+      }
+      if (status[v] == 2) {
+        throw new SecAggException(Reason.DUPLICATE_SITE, "unmask request lists '" + id + "' twice");
+      }
+      status[v] = 2;
+    }
+    if (status[me] != 2) {
+      throw new SecAggException(Reason.REFUSED,
+          "unmask request does not list this site as a survivor");
+    }
+    int survivors = 0;
+    for (int v : group) {
+      if (heldKeyShares[v] != null && status[v] == 0) {
+        throw new SecAggException(Reason.MALFORMED, "unmask request does not say whether '"
+            + params.participants().get(v) + "' survived");
+      }
+      if (status[v] == 2) {
+        survivors++;
+      }
+    }
+    if (survivors < params.threshold()) {
+      throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "unmask request: " + survivors
+          + " survivors in this site's share group, threshold is " + params.threshold());
+    }
+    List<RevealedShare> out = new ArrayList<>();
+    for (int v : group) {
+      if (heldKeyShares[v] == null) {
+        continue;
+      }
+      String owner = params.participants().get(v);
+      if (status[v] == 1) {
+        out.add(new RevealedShare(owner, ShareKind.MASK_KEY, heldKeyShares[v]));
+      } else {
+        out.add(new RevealedShare(owner, ShareKind.SELF_MASK, heldSeedShares[v]));
+      }
+    }
+    wipe();
+    return new UnmaskShares(params.round(), out);
+  }
+
+  private void wipe() {
+    Arrays.fill(cipherSecret, (byte) 0);
+    Arrays.fill(maskSecret, (byte) 0);
+    Arrays.fill(selfMaskSeed, (byte) 0);
+    heldKeyShares = null;
+    heldSeedShares = null;
+  }
+
+  private boolean inGroup(int v) {
+    return v == me || graph.adjacent(me, v);
+  }
+
+  private int[] present(byte[][] byIndex) {
+    int count = 0;
+    for (int v : group) {
+      if (byIndex[v] != null) {
+        count++;
+      }
+    }
+    int[] out = new int[count];
+    int k = 0;
+    for (int v : group) {
+      if (byIndex[v] != null) {
+        out[k++] = v;
+      }
+    }
+    return out;
+  }
+
+  private int indexOf(String id, String where) throws SecAggException {
+    Integer i = index.get(id);
+    if (i == null) {
+      throw new SecAggException(Reason.UNKNOWN_SITE,
+          where + ": '" + id + "' is not a participant of round " + params.round());
+    }
+    return i;
+  }
+
+  private void requirePhase(Phase expected, String what) throws SecAggException {
+    if (phase != expected) {
+      throw new SecAggException(Reason.OUT_OF_PHASE,
+          what + " arrived while the site is in phase " + phase + ", expected " + expected);
+    }
+  }
+
+  private void requireRound(long round, String what) throws SecAggException {
+    if (round != params.round()) {
+      throw new SecAggException(Reason.WRONG_ROUND,
+          what + " belongs to round " + round + ", this is round " + params.round());
+    }
+  }
+
+  static byte[] advertisedTranscript(long round, String site, byte[] cipherPublic,
+      byte[] maskPublic) {
+    byte[] ctx = Kdf.context("advertise-keys", round, site, "");
+    byte[] out = Arrays.copyOf(ctx, ctx.length + 64);
+    System.arraycopy(cipherPublic, 0, out, ctx.length, 32);
+    System.arraycopy(maskPublic, 0, out, ctx.length + 32, 32);
+    return out;
+  }
+
+  /** The AES key of the pairwise mask between participants a and b (symmetric in a, b). */
+  static byte[] pairwiseMaskKey(SecAggParams params, byte[] mySecret, byte[] peerPublic, int a,
+      int b) throws SecAggException {
+    int lo = Math.min(a, b);
+    int hi = Math.max(a, b);
+    String loId = params.participants().get(lo);
+    String hiId = params.participants().get(hi);
+    byte[] shared = KeyAgreement.agree(mySecret, peerPublic, params.participants().get(b));
+    byte[] key = Kdf.derive(shared, "pairwise-mask", params.round(), loId, hiId,
+        MaskPrg.KEY_LENGTH);
+    Arrays.fill(shared, (byte) 0);
+    return key;
+  }
+}
