@@ -15,7 +15,22 @@ import org.junit.jupiter.api.Test;
 class MerkleReferenceTest {
   private static final int MAX = 300;
 
+  // Memoized by (leaf list, range) only to keep the run short; the recursion is the RFC's definition.
+  private static final java.util.Map<List<byte[]>, java.util.Map<Long, byte[]>> MEMO = new java.util.IdentityHashMap<>();
+
   static byte[] mth(List<byte[]> leafHashes, int from, int to) {
+    var memo = MEMO.computeIfAbsent(leafHashes, k -> new java.util.HashMap<>());
+    long key = ((long) from << 32) | to;
+    byte[] cached = memo.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] h = mthUncached(leafHashes, from, to);
+    memo.put(key, h);
+    return h;
+  }
+
+  private static byte[] mthUncached(List<byte[]> leafHashes, int from, int to) {
     int n = to - from;
     if (n == 0) {
       return MerkleTree.newSha256().digest();
