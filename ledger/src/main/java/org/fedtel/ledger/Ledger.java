@@ -1,0 +1,540 @@
+package org.fedtel.ledger;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.SignatureException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.fedtel.crypto.SigningKey;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.ledger.v1.DataUse;
+import org.fedtel.ledger.v1.DataUseBody;
+import org.fedtel.ledger.v1.Entry;
+import org.fedtel.ledger.v1.Genesis;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's ledger: one writer appends typed entries to a directory, each durable (fsync)
+ * before {@link #append} returns; concurrent appenders share one fsync (group commit). Entries are
+ * chained by hash and are the leaves of a {@link MerkleTree} whose node hashes are kept on disk, so
+ * an append costs O(log n) hashes and any proof is cheap. After each round the coordinator signs a
+ * checkpoint ({@link #signCheckpoint}); sites add their cosignatures ({@link #addCosignature}).
+ *
+ * <p>Files: {@code entries.log} (the entries), {@code hashes.bin} (Merkle node hashes, rebuilt from
+ * the entries when short), {@code checkpoints/<size>.note} (signed notes), {@code writer.lock}.
+ * Layout and recovery rules are in docs/LEDGER.md. Thread-safe.
+ */
+public final class Ledger implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
+  static final String CHECKPOINT_DIR = "checkpoints";
+  static final String LOCK_FILE = "writer.lock";
+
+  private final Path dir;
+  private final SigningKey coordinatorKey;
+  private final NoteSigner checkpointSigner;
+  private final Clock clock;
+  private final FileChannel log;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final FileHashStore hashes;
+  private final MerkleTree tree;
+  private final Genesis genesis;
+  private final Map<String, VerifyingKey> siteKeys = new HashMap<>();
+  private final Recovery recovery;
+  private final Object commitLock = new Object();
+
+  // Guarded by this.
+  private long[] offsets = new long[1024];
+  private long size;
+  private long logEnd;
+  private byte[] lastLeaf;
+  private long lastTimestamp;
+  private boolean closed;
+  private volatile boolean failed;
+  private volatile long durable;
+
+  /** What opening the ledger had to repair: a torn tail cut back, node hashes rebuilt. */
+  public record Recovery(long entries, long bytesCut, String tornTail, long hashesRebuilt) {
+    public boolean repaired() {
+      return bytesCut > 0 || hashesRebuilt > 0;
+    }
+  }
+
+  private Ledger(Path dir, Genesis genesis, SigningKey coordinatorKey, Clock clock, FileChannel lockChannel,
+      FileLock lock) throws IOException, LedgerException {
+    this.dir = dir;
+    this.genesis = genesis;
+    this.coordinatorKey = coordinatorKey;
+    this.checkpointSigner = NoteSigner.of(genesis.getOrigin(), coordinatorKey);
+    this.clock = clock;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    Path file = dir.resolve(EntryLog.FILE);
+    // A crash before the genesis entry was durable leaves at most a header and a torn record.
+    boolean fresh = !Files.exists(file) || Files.size(file) <= EntryLog.MAGIC.length
+        || EntryLog.scan(file, (i, o, b) -> { }).entries() == 0;
+    this.log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    this.hashes = new FileHashStore(dir.resolve(FileHashStore.FILE));
+    if (fresh) {
+      log.truncate(0);
+      log.write(ByteBuffer.wrap(EntryLog.MAGIC), 0);
+      log.force(true);
+      hashes.truncate(0);
+      logEnd = EntryLog.MAGIC.length;
+      tree = new MerkleTree(hashes, 0);
+      recovery = new Recovery(0, 0, null, 0);
+      appendLocked(Entry.newBuilder().setGenesis(genesis));
+      commit(0);
+      return;
+    }
+    List<byte[]> leaves = new ArrayList<>();
+    EntryLog.Scan scan = EntryLog.scan(file, (index, offset, bytes) -> {
+      byte[] leaf = MerkleTree.leafHash(bytes);
+      loadEntry(index, bytes, leaves.isEmpty() ? null : leaves.get(leaves.size() - 1));
+      recordOffset(index, offset);
+      leaves.add(leaf);
+    });
+    if (scan.entries() == 0) {
+      throw new CorruptLedgerException(0, "the genesis entry is missing");
+    }
+    long cut = 0;
+    if (scan.torn()) {
+      cut = scan.fileLength() - scan.goodLength();
+      log.truncate(scan.goodLength());
+      log.force(true);
+      LOG.warn("ledger {}: cut back a torn tail after entry {}: {}", dir, scan.entries() - 1, scan.tornTail());
+    }
+    size = scan.entries();
+    durable = size;
+    logEnd = scan.goodLength();
+    lastLeaf = leaves.get(leaves.size() - 1);
+    long rebuilt = repairHashes(leaves);
+    tree = new MerkleTree(hashes, size);
+    recovery = new Recovery(size, cut, scan.tornTail(), rebuilt);
+  }
+
+  /**
+   * Opens the ledger in {@code dir}, creating it with {@code genesis} as entry 0 if it does not
+   * exist. An existing ledger must have been created with the same genesis. A torn tail left by a
+   * crash is cut back (see {@link #recovery()}); damage before it is a {@link CorruptLedgerException}.
+   */
+  public static Ledger open(Path dir, Genesis genesis, SigningKey coordinatorKey, Clock clock)
+      throws IOException, LedgerException {
+    if (!Arrays.equals(genesis.getCoordinatorKey().toByteArray(), coordinatorKey.verifyingKey().toBytes())) {
+      throw new IllegalArgumentException("genesis coordinator_key is not the public half of the coordinator key");
+    }
+    if (!NoteKeys.validName(genesis.getOrigin())) {
+      throw new IllegalArgumentException("genesis origin '" + genesis.getOrigin()
+          + "' must be a note key name (no spaces or '+')");
+    }
+    Files.createDirectories(dir.resolve(CHECKPOINT_DIR));
+    FileChannel lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockChannel.close();
+      throw new IllegalStateException("ledger " + dir + " is already open for writing");
+    }
+    try {
+      return new Ledger(dir, genesis, coordinatorKey, clock, lockChannel, lock);
+    } catch (IOException | LedgerException | RuntimeException e) {
+      lock.release();
+      lockChannel.close();
+      throw e;
+    }
+  }
+
+  private void loadEntry(long index, byte[] bytes, byte[] previousLeaf) throws LedgerException {
+    Entry e;
+    try {
+      e = Entry.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException ex) {
+      throw new CorruptLedgerException(index, "not a valid entry: " + ex.getMessage());
+    }
+    if (e.getIndex() != index) {
+      throw new CorruptLedgerException(index, "index field says " + e.getIndex());
+    }
+    byte[] expectedPrev = previousLeaf == null ? new byte[32] : previousLeaf;
+    if (!MessageDigest.isEqual(expectedPrev, e.getPreviousHash().toByteArray())) {
+      throw new CorruptLedgerException(index, "previous-hash mismatch");
+    }
+    if (index == 0) {
+      if (!e.hasGenesis()) {
+        throw new CorruptLedgerException(0, "first entry is not a genesis entry");
+      }
+      if (!e.getGenesis().equals(genesis)) {
+        throw new LedgerException("ledger " + dir + " was created for consortium '"
+            + e.getGenesis().getConsortiumId() + "' with a different genesis");
+      }
+    }
+    if (e.hasSiteEnrolled()) {
+      try {
+        siteKeys.put(e.getSiteEnrolled().getSiteId(),
+            VerifyingKey.fromBytes(e.getSiteEnrolled().getSigningKey().toByteArray()));
+      } catch (InvalidKeyException ex) {
+        throw new CorruptLedgerException(index, "enrolled signing key: " + ex.getMessage());
+      }
+    }
+    lastTimestamp = Math.max(lastTimestamp, e.getTimestampMillis());
+  }
+
+  private long repairHashes(List<byte[]> leaves) throws IOException {
+    long expected = HashStore.countFor(size);
+    long have = hashes.count();
+    if (have == expected && size > 0
+        && Arrays.equals(hashes.get(HashStore.position(0, size - 1)), leaves.get((int) (size - 1)))) {
+      return 0;
+    }
+    // Keep the longest prefix whose count is consistent, then re-append the remaining leaves.
+    long keep = 0;
+    if (have > 0) {
+      long lo = 0;
+      long hi = size;
+      while (lo < hi) {
+        long mid = (lo + hi + 1) >>> 1;
+        if (HashStore.countFor(mid) <= have) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      keep = lo;
+      while (keep > 0 && !Arrays.equals(hashes.get(HashStore.position(0, keep - 1)), leaves.get((int) (keep - 1)))) {
+        keep = 0; // the stored hashes disagree with the entries: rebuild all of them
+      }
+    }
+    hashes.truncate(HashStore.countFor(keep));
+    MerkleTree t = new MerkleTree(hashes, keep);
+    for (long i = keep; i < size; i++) {
+      t.appendLeafHash(leaves.get((int) i));
+    }
+    hashes.force();
+    if (size - keep > 0) {
+      LOG.info("ledger {}: rebuilt node hashes of {} entries", dir, size - keep);
+    }
+    return size - keep;
+  }
+
+  private void recordOffset(long index, long offset) {
+    if (index >= offsets.length) {
+      offsets = Arrays.copyOf(offsets, (int) Math.min(Integer.MAX_VALUE - 8, offsets.length * 2L));
+    }
+    offsets[(int) index] = offset;
+  }
+
+  /**
+   * Appends an entry of the kind set on {@code kind} (any kind but genesis and data use, which has
+   * {@link #appendDataUse}); index, timestamp and previous hash are filled in here. Returns the new
+   * entry's index once it is durable.
+   */
+  public long append(Entry.Builder kind) throws IOException {
+    switch (kind.getKindCase()) {
+      case KIND_NOT_SET -> throw new IllegalArgumentException("entry kind is not set");
+      case GENESIS -> throw new IllegalArgumentException("the genesis entry is written when the ledger is created");
+      case DATA_USE -> throw new IllegalArgumentException("data-use entries go through appendDataUse");
+      default -> { }
+    }
+    if (kind.getIndex() != 0 || kind.getTimestampMillis() != 0 || !kind.getPreviousHash().isEmpty()) {
+      throw new IllegalArgumentException("index, timestamp and previous hash are set by the ledger");
+    }
+    long index;
+    synchronized (this) {
+      index = appendLocked(kind.clone());
+      if (kind.hasSiteEnrolled()) {
+        try {
+          siteKeys.put(kind.getSiteEnrolled().getSiteId(),
+              VerifyingKey.fromBytes(kind.getSiteEnrolled().getSigningKey().toByteArray()));
+        } catch (InvalidKeyException e) {
+          throw new IllegalArgumentException("enrolled signing key: " + e.getMessage(), e);
+        }
+      }
+    }
+    commit(index);
+    return index;
+  }
+
+  /**
+   * Appends a data use as the site signed it: {@code body} is a serialized {@code DataUseBody} and
+   * {@code siteSignature} the site's signature ({@link DataUseSignatures#signBySite}). The site must be
+   * enrolled and its signature must verify; the coordinator countersigns. Returns the entry's index
+   * once it is durable.
+   */
+  public long appendDataUse(byte[] body, byte[] siteSignature) throws IOException, LedgerException {
+    DataUseBody parsed;
+    try {
+      parsed = DataUseBody.parseFrom(body);
+    } catch (InvalidProtocolBufferException e) {
+      throw new LedgerException("data-use body is not a DataUseBody: " + e.getMessage());
+    }
+    long index;
+    synchronized (this) {
+      VerifyingKey siteKey = siteKeys.get(parsed.getSiteId());
+      if (siteKey == null) {
+        throw new LedgerException("data use by site '" + parsed.getSiteId() + "', which is not enrolled");
+      }
+      try {
+        DataUseSignatures.verifySite(siteKey, body, siteSignature);
+      } catch (SignatureException e) {
+        throw new LedgerException("data use by site '" + parsed.getSiteId() + "': site signature does not verify");
+      }
+      byte[] coordinatorSignature = DataUseSignatures.signByCoordinator(coordinatorKey, body, siteSignature);
+      index = appendLocked(Entry.newBuilder().setDataUse(DataUse.newBuilder()
+          .setBody(com.google.protobuf.ByteString.copyFrom(body))
+          .setSiteSignature(com.google.protobuf.ByteString.copyFrom(siteSignature))
+          .setCoordinatorSignature(com.google.protobuf.ByteString.copyFrom(coordinatorSignature))));
+    }
+    commit(index);
+    return index;
+  }
+
+  private long appendLocked(Entry.Builder b) throws IOException {
+    checkUsable();
+    long index = size;
+    long now = Math.max(clock.millis(), lastTimestamp);
+    b.setIndex(index).setTimestampMillis(now)
+        .setPreviousHash(com.google.protobuf.ByteString.copyFrom(index == 0 ? new byte[32] : lastLeaf));
+    byte[] bytes = b.build().toByteArray();
+    if (bytes.length > EntryLog.MAX_ENTRY_BYTES) {
+      throw new IllegalArgumentException("entry of " + bytes.length + " bytes is larger than "
+          + EntryLog.MAX_ENTRY_BYTES);
+    }
+    ByteBuffer frame = ByteBuffer.wrap(EntryLog.frame(bytes));
+    try {
+      long pos = logEnd;
+      while (frame.hasRemaining()) {
+        pos += log.write(frame, pos);
+      }
+      byte[] leaf = MerkleTree.leafHash(bytes);
+      tree.appendLeafHash(leaf);
+      recordOffset(index, logEnd);
+      logEnd = pos;
+      lastLeaf = leaf;
+      lastTimestamp = now;
+      size = index + 1;
+    } catch (IOException | RuntimeException e) {
+      failed = true;
+      throw e;
+    }
+    return index;
+  }
+
+  /** Makes every entry up to {@code index} durable; one fsync serves all appenders waiting for it. */
+  private void commit(long index) throws IOException {
+    synchronized (commitLock) {
+      if (durable > index) {
+        return;
+      }
+      long target;
+      synchronized (this) {
+        target = size;
+      }
+      try {
+        log.force(false);
+        hashes.force();
+      } catch (IOException e) {
+        failed = true;
+        throw e;
+      }
+      durable = target;
+    }
+  }
+
+  private void checkUsable() {
+    if (closed) {
+      throw new IllegalStateException("ledger " + dir + " is closed");
+    }
+    if (failed) {
+      throw new IllegalStateException("ledger " + dir + " failed to write; close and reopen it to recover");
+    }
+  }
+
+  /** Number of durable entries. */
+  public long size() {
+    return durable;
+  }
+
+  /** Merkle root of the durable entries. */
+  public synchronized byte[] root() {
+    return tree.root(durable);
+  }
+
+  public synchronized byte[] root(long size) {
+    checkDurable(size);
+    return tree.root(size);
+  }
+
+  public synchronized List<byte[]> inclusionProof(long index, long size) {
+    checkDurable(size);
+    return tree.inclusionProof(index, size);
+  }
+
+  public synchronized List<byte[]> consistencyProof(long fromSize, long toSize) {
+    checkDurable(toSize);
+    return tree.consistencyProof(fromSize, toSize);
+  }
+
+  public synchronized byte[] leafHash(long index) {
+    checkDurable(index + 1);
+    return tree.leafHashAt(index);
+  }
+
+  /** The stored bytes of entry {@code index}. */
+  public synchronized byte[] entry(long index) throws IOException {
+    checkDurable(index + 1);
+    if (index < 0) {
+      throw new IllegalArgumentException("index " + index);
+    }
+    long off = offsets[(int) index];
+    ByteBuffer len = ByteBuffer.allocate(4);
+    log.read(len, off);
+    ByteBuffer b = ByteBuffer.allocate(len.flip().getInt());
+    while (b.hasRemaining()) {
+      if (log.read(b, off + 4 + b.position()) < 0) {
+        throw new IOException("entries file ends inside entry " + index);
+      }
+    }
+    return b.array();
+  }
+
+  public Genesis genesis() {
+    return genesis;
+  }
+
+  public Recovery recovery() {
+    return recovery;
+  }
+
+  /** Verifier of the coordinator's checkpoint signatures (key name = the genesis origin). */
+  public NoteVerifier checkpointVerifier() {
+    return checkpointSigner.verifier();
+  }
+
+  /** Signs a checkpoint of all durable entries, stores it and returns it. */
+  public SignedNote signCheckpoint() throws IOException {
+    Checkpoint c;
+    synchronized (this) {
+      checkUsable();
+      c = new Checkpoint(genesis.getOrigin(), durable, tree.root(durable));
+    }
+    SignedNote note = SignedNote.sign(c.body(), checkpointSigner);
+    synchronized (this) {
+      Optional<SignedNote> existing = readCheckpoint(c.size());
+      if (existing.isPresent() && existing.get().text().equals(note.text())) {
+        return existing.get(); // keep cosignatures already collected for this size
+      }
+      writeCheckpoint(c.size(), note);
+    }
+    return note;
+  }
+
+  /**
+   * Adds a site's cosignature to the stored checkpoint of {@code size}. The signer must be an
+   * enrolled site (key name = site id) and the signature must verify.
+   */
+  public synchronized SignedNote addCosignature(long size, NoteSignature cosignature)
+      throws IOException, LedgerException {
+    SignedNote note = readCheckpoint(size)
+        .orElseThrow(() -> new LedgerException("no checkpoint of size " + size + " was signed"));
+    VerifyingKey key = siteKeys.get(cosignature.name());
+    if (key == null) {
+      throw new LedgerException("cosignature by '" + cosignature.name() + "', which is not an enrolled site");
+    }
+    NoteVerifier.of(cosignature.name(), key).verify(note.text(), cosignature);
+    SignedNote updated = note.withSignature(cosignature);
+    if (updated != note) {
+      writeCheckpoint(size, updated);
+    }
+    return updated;
+  }
+
+  /** The stored checkpoints by size (signed notes with any cosignatures). */
+  public synchronized TreeMap<Long, SignedNote> checkpoints() throws IOException, LedgerException {
+    return Checkpoints.readAll(dir);
+  }
+
+  private Optional<SignedNote> readCheckpoint(long size) throws IOException {
+    Path p = Checkpoints.path(dir, size);
+    if (!Files.exists(p)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(SignedNote.parse(Files.readAllBytes(p)));
+    } catch (NoteException e) {
+      throw new IOException("stored checkpoint " + p + " is damaged: " + e.getMessage(), e);
+    }
+  }
+
+  private void writeCheckpoint(long size, SignedNote note) throws IOException {
+    Path target = Checkpoints.path(dir, size);
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer b = ByteBuffer.wrap(note.toBytes());
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    try (FileChannel d = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      LOG.debug("directory fsync not supported for {}", target.getParent());
+    }
+  }
+
+  private void checkDurable(long size) {
+    if (size < 0 || size > durable) {
+      throw new IllegalArgumentException("size " + size + " outside 0.." + durable + " (durable entries)");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    try {
+      log.close();
+      hashes.close();
+    } finally {
+      lock.release();
+      lockChannel.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Ledger[" + dir + ", " + durable + " entries]";
+  }
+}
