@@ -1,0 +1,368 @@
+package org.fedtel.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import org.fedtel.coordinator.Federation;
+import org.fedtel.coordinator.FederationLog;
+import org.fedtel.coordinator.Outbound;
+import org.fedtel.coordinator.RejectedMessageException;
+import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.RoundSummary;
+import org.fedtel.coordinator.StateStore;
+import org.fedtel.coordinator.strategy.Strategies;
+import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.protocol.v1.DataUseRecord;
+import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.TrainConfig;
+import org.fedtel.siteagent.LocalTrainer;
+import org.fedtel.siteagent.SiteSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both round engines driven in one thread through an in-memory carrier with a manual clock. */
+class InMemoryFederationTest {
+  @TempDir Path dir;
+
+  /** A clock the test moves by hand. */
+  static final class ManualClock extends Clock {
+    long millis = 1_000_000;
+
+    @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
+    @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+    @Override public Instant instant() { return Instant.ofEpochMilli(millis); }
+    @Override public long millis() { return millis; }
+  }
+
+  /** Records the log calls in order. */
+  static final class ListLog implements FederationLog {
+    final List<String> events = new ArrayList<>();
+
+    @Override public void siteEnrolled(String siteId, double e, double d) { events.add("enrolled " + siteId); }
+    @Override public void roundStarted(long round, List<String> p, PrivacyParams privacy) { events.add("started " + round + " " + p); }
+    @Override public void budgetExhausted(long round, String siteId, String reason) { events.add("budget " + round + " " + siteId); }
+    @Override public void dataUse(long round, String siteId, DataUseRecord record) { events.add("use " + round + " " + siteId); }
+    @Override public void roundCommitted(long round, byte[] h, List<String> s, List<String> d) { events.add("committed " + round + " " + s + " dropped " + d); }
+    @Override public void roundAborted(long round, String reason) { events.add("aborted " + round + " " + reason); }
+    @Override public long lastStartedRound() {
+      long max = 0;
+      for (String e : events) {
+        if (e.startsWith("started ")) {
+          max = Math.max(max, Long.parseLong(e.split(" ")[1]));
+        }
+      }
+      return max;
+    }
+  }
+
+  /** Least squares y = w.x by gradient descent on the site's own (non-IID) data. */
+  static final class LeastSquares implements LocalTrainer {
+    final double[][] x;
+    final double[] y;
+
+    LeastSquares(long seed, double[] trueW, double shift, int n) {
+      SplittableRandom r = new SplittableRandom(seed);
+      x = new double[n][trueW.length];
+      y = new double[n];
+      for (int i = 0; i < n; i++) {
+        for (int j = 0; j < trueW.length; j++) {
+          x[i][j] = shift + r.nextGaussian();
+          y[i] += trueW[j] * x[i][j];
+        }
+        y[i] += 0.01 * r.nextGaussian();
+      }
+    }
+
+    @Override public long exampleCount() { return y.length; }
+
+    @Override public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {
+      double[] w = global.clone();
+      double loss = 0;
+      for (int epoch = 0; epoch < config.getLocalEpochs(); epoch++) {
+        double[] g = new double[w.length];
+        loss = 0;
+        for (int i = 0; i < y.length; i++) {
+          double err = -y[i];
+          for (int j = 0; j < w.length; j++) {
+            err += w[j] * x[i][j];
+          }
+          loss += err * err / y.length;
+          for (int j = 0; j < w.length; j++) {
+            g[j] += 2 * err * x[i][j] / y.length;
+          }
+        }
+        for (int j = 0; j < w.length; j++) {
+          g[j] += config.getProximalMu() * (w[j] - global[j]);
+          w[j] -= config.getLearningRate() * g[j];
+        }
+      }
+      double[] delta = new double[w.length];
+      for (int j = 0; j < w.length; j++) {
+        delta[j] = w[j] - global[j];
+      }
+      return new LocalUpdate(delta, loss);
+    }
+  }
+
+  /** The carrier: delivers every envelope at once; sites in {@code silentFrom} stop answering in that phase. */
+  static final class Carrier {
+    final ManualClock clock = new ManualClock();
+    final ListLog log = new ListLog();
+    final Map<String, SiteSession> sites = new TreeMap<>();
+    final Map<String, String> silentFrom = new TreeMap<>();
+    final List<Envelope> seenBySites = new ArrayList<>();
+    final Deque<Outbound> toSites = new ArrayDeque<>();
+    Federation coordinator;
+    int target = Integer.MAX_VALUE;
+
+    void connectAll() throws RejectedMessageException {
+      for (SiteSession s : sites.values()) {
+        toSites.addAll(coordinator.onHello(s.siteId(), s.hello()));
+      }
+    }
+
+    void pump() throws RejectedMessageException {
+      while (!toSites.isEmpty() && coordinator.history().size() < target) {
+        Outbound o = toSites.poll();
+        SiteSession s = sites.get(o.siteId());
+        seenBySites.add(o.envelope());
+        String phase = silentFrom.get(o.siteId());
+        if (phase != null && o.envelope().getBodyCase().name().equals(phase)) {
+          continue; // this site has died: it never answers again this round
+        }
+        List<Envelope> replies;
+        try {
+          replies = s.onEnvelope(o.envelope());
+        } catch (org.fedtel.siteagent.RejectedMessageException e) {
+          throw new AssertionError(e);
+        }
+        for (Envelope r : replies) {
+          toSites.addAll(coordinator.onEnvelope(o.siteId(), r));
+        }
+      }
+    }
+
+    /** Runs until {@code rounds} rounds have finished, passing deadlines when nothing moves. */
+    void runRounds(int rounds) throws RejectedMessageException {
+      target = rounds;
+      for (int guard = 0; coordinator.history().size() < rounds && guard < 1000; guard++) {
+        pump();
+        clock.millis += 5_000;
+        toSites.addAll(coordinator.onTick());
+      }
+    }
+  }
+
+  static RoundSettings settings(PrivacyMode mode, int rounds) {
+    return new RoundSettings(rounds, 4, 3, Duration.ofSeconds(5), mode, 1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+  }
+
+  Carrier federation(RoundSettings settings, String strategy, double budgetEpsilon) throws Exception {
+    Carrier c = new Carrier();
+    double[] trueW = {1.0, -2.0, 0.5};
+    for (int i = 0; i < 4; i++) {
+      String id = "site-" + i;
+      c.sites.put(id, new SiteSession(id, new PrivacyBudget(budgetEpsilon, 1e-5),
+          new LeastSquares(100 + i, trueW, 0.5 * i, 50 + 20 * i), ClearSumForTests.client()));
+    }
+    c.coordinator = new Federation(settings, Strategies.create(strategy, Map.of()), new double[3], ClearSumForTests.server(),
+        c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(7));
+    return c;
+  }
+
+  @Test
+  void fourSitesLearnTheSharedModelWithoutPrivacy() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 15), "fedavg", 10);
+    c.connectAll();
+    c.runRounds(15);
+    assertTrue(c.coordinator.finished());
+    List<RoundSummary> h = c.coordinator.history();
+    assertEquals(15, h.size());
+    for (RoundSummary s : h) {
+      assertTrue(s.committed(), s.reason());
+      assertEquals(4, s.survivors().size());
+    }
+    assertTrue(h.get(14).meanTrainLoss() < 0.01 * h.get(0).meanTrainLoss(), h.get(0).meanTrainLoss() + " -> " + h.get(14).meanTrainLoss());
+    assertArrayEquals(new double[] {1.0, -2.0, 0.5}, c.coordinator.model(), 0.05);
+  }
+
+  @Test
+  void sameSeedSameModel() throws Exception {
+    Carrier a = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), "fedadam", 10);
+    a.connectAll();
+    a.runRounds(3);
+    double[] first = a.coordinator.model();
+    Path other = dir.resolve("second");
+    dir = other;
+    Carrier b = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), "fedadam", 10);
+    b.connectAll();
+    b.runRounds(3);
+    assertArrayEquals(first, b.coordinator.model(), 0);
+  }
+
+  @Test
+  void aSiteThatDiesInTheMaskingPhaseIsDroppedAtTheDeadline() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    c.silentFrom.put("site-2", "ENCRYPTED_SHARES");
+    c.connectAll();
+    c.pump();
+    assertTrue(c.coordinator.history().isEmpty(), "the round waits for site-2 until the deadline");
+    c.runRounds(1);
+    RoundSummary s = c.coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    assertEquals(List.of("site-0", "site-1", "site-3"), s.survivors());
+    assertTrue(c.log.events.contains("committed 1 [site-0, site-1, site-3] dropped [site-2]"), c.log.events.toString());
+  }
+
+  @Test
+  void tooManyDropoutsAbortTheRoundAndTheNextOneStarts() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 2), "fedavg", 10);
+    c.silentFrom.put("site-1", "KEY_LIST");
+    c.silentFrom.put("site-2", "KEY_LIST");
+    c.connectAll();
+    c.runRounds(1);
+    RoundSummary s = c.coordinator.history().get(0);
+    assertFalse(s.committed());
+    assertTrue(s.reason().contains("2 sites completed phase SHARE, need 3"), s.reason());
+    c.silentFrom.clear();
+    c.runRounds(2);
+    assertTrue(c.coordinator.history().get(1).committed());
+    assertEquals(2, c.coordinator.history().get(1).round());
+  }
+
+  @Test
+  void budgetsLeaveSitesOutOnBothSides() throws Exception {
+    // z = 1, one release per round: about 3.4 epsilon for the first round at delta 1e-5 with RDP,
+    // so a budget of 8 allows two rounds and not a third.
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 3), "fedavg", 8);
+    c.connectAll();
+    c.runRounds(3);
+    List<RoundSummary> h = c.coordinator.history();
+    assertTrue(h.get(0).committed() && h.get(1).committed(), h.toString());
+    assertFalse(h.get(2).committed());
+    assertTrue(h.get(2).reason().contains("budget left"), h.get(2).reason());
+    for (int i = 0; i < 4; i++) {
+      assertTrue(c.log.events.contains("budget 3 site-" + i), c.log.events.toString());
+      double spent = c.sites.get("site-" + i).spentEpsilon();
+      assertEquals(spent, c.coordinator.epsilonSpent().get("site-" + i), 1e-12, "both sides account the same spend");
+      assertTrue(spent <= 8, "spent " + spent);
+    }
+  }
+
+  @Test
+  void aSiteRefusesARoundItsOwnBudgetCannotPay() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 1), "fedavg", 8);
+    // site-3 declares a tiny budget in its session, but the coordinator is told a large one:
+    // the site must refuse on its own.
+    c.sites.put("site-3", new SiteSession("site-3", new PrivacyBudget(0.5, 1e-5),
+        new LeastSquares(9, new double[] {1, 1, 1}, 0, 40), ClearSumForTests.client()));
+    Envelope hello = c.sites.get("site-3").hello();
+    Envelope lying = hello.toBuilder().setHello(hello.getHello().toBuilder().setBudgetEpsilon(100)).build();
+    for (String id : List.of("site-0", "site-1", "site-2")) {
+      c.toSites.addAll(c.coordinator.onHello(id, c.sites.get(id).hello()));
+    }
+    c.toSites.addAll(c.coordinator.onHello("site-3", lying));
+    c.runRounds(1);
+    RoundSummary s = c.coordinator.history().get(0);
+    assertTrue(s.committed());
+    assertEquals(List.of("site-0", "site-1", "site-2"), s.survivors());
+    assertTrue(s.failures().get(0).reason().startsWith("refused: budget"), s.failures().toString());
+    assertEquals(0.0, c.sites.get("site-3").spentEpsilon());
+  }
+
+  @Test
+  void replayedOutOfRoundAndForgedMessagesAreRefusedWithoutHarm() throws Exception {
+    Carrier d = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 2), "fedavg", 10);
+    d.coordinator = new Federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), Strategies.fedAvg(), new double[3],
+        ClearSumForTests.server(), d.log, new StateStore(dir.resolve("other")), d.clock, new SplittableRandom(1));
+    SiteSession s0 = d.sites.get("site-0");
+    d.toSites.addAll(d.coordinator.onHello("site-0", s0.hello()));
+    // Envelope claiming another sender.
+    Envelope forged = org.fedtel.protocol.Wire.envelope("site-1", 0, 99).setHeartbeat(
+        org.fedtel.protocol.v1.Heartbeat.getDefaultInstance()).build();
+    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> d.coordinator.onEnvelope("site-0", forged));
+    assertEquals(RejectedMessageException.Reason.SENDER_MISMATCH, e.reason());
+    // Unknown sender.
+    e = assertThrows(RejectedMessageException.class, () -> d.coordinator.onEnvelope("site-9",
+        org.fedtel.protocol.Wire.envelope("site-9", 0, 5).setHeartbeat(org.fedtel.protocol.v1.Heartbeat.getDefaultInstance()).build()));
+    assertEquals(RejectedMessageException.Reason.UNKNOWN_SENDER, e.reason());
+    // A message for a round that is not in progress.
+    Envelope stale = org.fedtel.protocol.Wire.envelope("site-0", 7, 50).setMaskedInput(
+        org.fedtel.protocol.v1.MaskedInput.newBuilder().addValues(1).addValues(2).addValues(3).setWeight(1)).build();
+    e = assertThrows(RejectedMessageException.class, () -> d.coordinator.onEnvelope("site-0", stale));
+    assertEquals(RejectedMessageException.Reason.WRONG_ROUND, e.reason());
+    // A replayed sequence number.
+    Envelope heartbeat = org.fedtel.protocol.Wire.envelope("site-0", 0, 60).setHeartbeat(
+        org.fedtel.protocol.v1.Heartbeat.getDefaultInstance()).build();
+    d.coordinator.onEnvelope("site-0", heartbeat);
+    e = assertThrows(RejectedMessageException.class, () -> d.coordinator.onEnvelope("site-0", heartbeat));
+    assertEquals(RejectedMessageException.Reason.REPLAY, e.reason());
+  }
+
+  @Test
+  void aSiteRefusesReplayedAndOutOfRoundCoordinatorMessages() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 2), "fedavg", 10);
+    c.connectAll();
+    c.runRounds(2);
+    SiteSession s = c.sites.get("site-0");
+    Envelope oldStart = c.seenBySites.stream().filter(Envelope::hasRoundStart).findFirst().orElseThrow();
+    org.fedtel.siteagent.RejectedMessageException e = assertThrows(org.fedtel.siteagent.RejectedMessageException.class,
+        () -> s.onEnvelope(oldStart));
+    assertEquals(org.fedtel.siteagent.RejectedMessageException.Reason.REPLAY, e.reason());
+    Envelope renumbered = oldStart.toBuilder().setSequence(1_000_000).build();
+    e = assertThrows(org.fedtel.siteagent.RejectedMessageException.class, () -> s.onEnvelope(renumbered));
+    assertEquals(org.fedtel.siteagent.RejectedMessageException.Reason.WRONG_ROUND, e.reason());
+  }
+
+  @Test
+  void aRestartedCoordinatorRecordsTheInterruptedRoundAndResumes() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), "fedavgm", 10);
+    c.connectAll();
+    c.runRounds(1);
+    // Round 2 is in progress: kill the coordinator (drop the engine) before anyone answers.
+    c.toSites.clear();
+    double[] afterRound1 = c.coordinator.model();
+    Federation restarted = new Federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), Strategies.create("fedavgm", Map.of()),
+        new double[3], ClearSumForTests.server(), c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(8));
+    assertEquals(1, restarted.committedRound());
+    assertArrayEquals(afterRound1, restarted.model(), 0);
+    assertTrue(c.log.events.stream().anyMatch(e -> e.startsWith("aborted 2 coordinator stopped during the round")), c.log.events.toString());
+    c.coordinator = restarted;
+    for (String id : c.sites.keySet()) {
+      c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5),
+          new LeastSquares(100 + Integer.parseInt(id.substring(5)), new double[] {1.0, -2.0, 0.5}, 0, 50), ClearSumForTests.client()));
+    }
+    c.connectAll();
+    c.runRounds(1);
+    // `rounds` is the round number to train up to: the aborted round 2 counts, so round 3 ends it.
+    assertTrue(restarted.finished());
+    assertEquals(List.of(3L), restarted.history().stream().map(RoundSummary::round).toList(),
+        "round numbers are never reused after a restart");
+    Set<String> committed = new HashSet<>();
+    for (String e : c.log.events) {
+      if (e.startsWith("committed")) {
+        committed.add(e.split(" ")[1]);
+      }
+    }
+    assertEquals(Set.of("1", "3"), committed);
+  }
+}

@@ -1,0 +1,295 @@
+package org.fedtel.coordinator;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.random.RandomGenerator;
+import org.fedtel.coordinator.RejectedMessageException.Reason;
+import org.fedtel.coordinator.strategy.Strategy;
+import org.fedtel.coordinator.strategy.StrategyState;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.CoordinatorState;
+import org.fedtel.protocol.v1.DoubleVector;
+import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.Error;
+import org.fedtel.protocol.v1.ErrorCode;
+import org.fedtel.protocol.v1.Hello;
+
+/**
+ * The coordinator's transport-free engine: enrolment, rounds one after another, persistence and
+ * resume. It consumes envelopes from authenticated sites and returns the envelopes to send; time
+ * comes from an injected {@link Clock} and randomness (site sampling) from an injected generator,
+ * so the Netty server and an in-process simulation drive exactly the same code.
+ *
+ * <p>Not thread-safe: a carrier calls it from one thread (the Netty server uses one executor).
+ */
+public final class Federation {
+  /** Identity the coordinator uses as envelope sender. */
+  public static final String COORDINATOR_ID = "coordinator";
+
+  private final RoundSettings settings;
+  private final Strategy strategy;
+  private final SecAggServer.Factory secagg;
+  private final FederationLog log;
+  private final StateStore store;
+  private final Clock clock;
+  private final RandomGenerator random;
+  private final Map<String, SiteRecord> sites = new TreeMap<>();
+  private final List<RoundSummary> history = new ArrayList<>();
+  private double[] model;
+  private long committedRound;
+  private long lastStartedRound;
+  private Round current;
+  private long idleSince;
+  private boolean lastAborted;
+  private long outSequence;
+
+  /**
+   * Creates the engine, resuming from {@code store} if it holds a state. A round that was started
+   * but never committed (the coordinator was killed) is recorded as aborted.
+   *
+   * @param initialModel parameters of round 0, used only when the store is empty
+   * @throws IOException if the stored state is unreadable or belongs to another strategy or model size
+   */
+  public Federation(RoundSettings settings, Strategy strategy, double[] initialModel, SecAggServer.Factory secagg,
+                    FederationLog log, StateStore store, Clock clock, RandomGenerator random) throws IOException {
+    this.settings = settings;
+    this.strategy = strategy;
+    this.secagg = secagg;
+    this.log = log;
+    this.store = store;
+    this.clock = clock;
+    this.random = random;
+    CoordinatorState saved = store.load();
+    if (saved == null) {
+      model = initialModel.clone();
+    } else {
+      model = saved.getParametersList().stream().mapToDouble(Double::doubleValue).toArray();
+      if (model.length != initialModel.length) {
+        throw new IOException("stored model has " + model.length + " parameters but the configured model has " + initialModel.length);
+      }
+      List<double[]> buffers = new ArrayList<>();
+      for (DoubleVector v : saved.getStrategyBuffersList()) {
+        buffers.add(v.getValuesList().stream().mapToDouble(Double::doubleValue).toArray());
+      }
+      try {
+        strategy.restore(new StrategyState(saved.getStrategy(), buffers));
+      } catch (IllegalArgumentException e) {
+        throw new IOException("stored strategy state cannot be used: " + e.getMessage(), e);
+      }
+      committedRound = saved.getCommittedRound();
+      lastStartedRound = saved.getLastStartedRound();
+    }
+    long logged = log.lastStartedRound();
+    if (logged > committedRound) {
+      log.roundAborted(logged, "coordinator stopped during the round; resumed from round " + committedRound);
+    }
+    lastStartedRound = Math.max(lastStartedRound, logged);
+    idleSince = clock.millis();
+  }
+
+  /** A site completed the handshake and said hello. Its identity comes from its certificate. */
+  public List<Outbound> onHello(String siteId, Envelope envelope) throws RejectedMessageException {
+    if (!envelope.getSenderId().equals(siteId)) {
+      throw new RejectedMessageException(Reason.SENDER_MISMATCH,
+          "envelope says it is from '" + envelope.getSenderId() + "' but the connection is authenticated as '" + siteId + "'");
+    }
+    if (!envelope.hasHello()) {
+      throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "the first message of '" + siteId + "' must be Hello");
+    }
+    Hello hello = envelope.getHello();
+    SiteRecord site = sites.get(siteId);
+    if (site == null) {
+      site = new SiteRecord(siteId, hello, settings.delta());
+      sites.put(siteId, site);
+      log.siteEnrolled(siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta());
+    } else {
+      site.update(hello);
+    }
+    site.connected = true;
+    site.lastSequence = envelope.getSequence();
+    return onTick();
+  }
+
+  /** The connection of {@code siteId} closed; the site is dropped from the round in progress. */
+  public List<Outbound> onDisconnect(String siteId) {
+    SiteRecord site = sites.get(siteId);
+    if (site != null) {
+      site.connected = false;
+    }
+    if (current != null) {
+      current.dropped(siteId, "connection closed");
+      return advance();
+    }
+    return List.of();
+  }
+
+  /**
+   * An envelope from the authenticated site {@code siteId}.
+   *
+   * @throws RejectedMessageException if the envelope is not acceptable; the engine is unchanged
+   */
+  public List<Outbound> onEnvelope(String siteId, Envelope envelope) throws RejectedMessageException {
+    if (!envelope.getSenderId().equals(siteId)) {
+      throw new RejectedMessageException(Reason.SENDER_MISMATCH,
+          "envelope says it is from '" + envelope.getSenderId() + "' but the connection is authenticated as '" + siteId + "'");
+    }
+    SiteRecord site = sites.get(siteId);
+    if (site == null || !site.connected) {
+      throw new RejectedMessageException(Reason.UNKNOWN_SENDER, "'" + siteId + "' has not said hello on this connection");
+    }
+    if (envelope.getSequence() <= site.lastSequence) {
+      throw new RejectedMessageException(Reason.REPLAY,
+          "sequence " + envelope.getSequence() + " from '" + siteId + "' is not above " + site.lastSequence);
+    }
+    if (envelope.hasHeartbeat()) {
+      site.lastSequence = envelope.getSequence();
+      return onTick();
+    }
+    if (current == null || envelope.getRound() != current.number()) {
+      throw new RejectedMessageException(Reason.WRONG_ROUND, "message for round " + envelope.getRound() + " from '" + siteId
+          + "' but " + (current == null ? "no round is in progress" : "round " + current.number() + " is in progress"));
+    }
+    current.receive(siteId, envelope);
+    site.lastSequence = envelope.getSequence();
+    return advance();
+  }
+
+  /** Checks deadlines and starts the next round when enough sites are connected. Call periodically. */
+  public List<Outbound> onTick() {
+    if (current != null) {
+      return advance();
+    }
+    if (finished()) {
+      return List.of();
+    }
+    List<String> connected = new ArrayList<>();
+    for (SiteRecord s : sites.values()) {
+      if (s.connected) {
+        connected.add(s.id);
+      }
+    }
+    boolean waited = clock.millis() - idleSince >= settings.phaseTimeout().toMillis();
+    // After an aborted round, wait one phase timeout before trying again (sites may reconnect).
+    boolean enough = (connected.size() >= settings.sitesPerRound() && (!lastAborted || waited))
+        || (connected.size() >= settings.minParticipants() && waited);
+    if (!enough) {
+      return List.of();
+    }
+    lastStartedRound++;
+    current = new Round(lastStartedRound, settings, strategy, model, sample(connected), sites, secagg, log, clock, random);
+    Round.Step step = current.start();
+    return finish(step);
+  }
+
+  private List<Outbound> advance() {
+    return finish(current.advance());
+  }
+
+  private List<Outbound> finish(Round.Step step) {
+    List<Outbound> out = new ArrayList<>();
+    for (Outbound o : step.messages()) {
+      // One sequence counter for everything the coordinator sends: strictly increasing per connection.
+      out.add(new Outbound(o.siteId(), o.envelope().toBuilder().setSequence(++outSequence).build()));
+    }
+    if (step.outcome() != null) {
+      RoundSummary summary = step.outcome();
+      if (summary.committed()) {
+        model = summary.model();
+        committedRound = summary.round();
+        persist();
+      }
+      history.add(summary);
+      lastAborted = !summary.committed();
+      current = null;
+      idleSince = clock.millis();
+      if (!finished()) {
+        out.addAll(onTick());
+      }
+    }
+    return out;
+  }
+
+  private List<String> sample(List<String> connected) {
+    List<String> pool = new ArrayList<>(connected);
+    Collections.sort(pool);
+    // Partial Fisher-Yates with the injected generator: the same seed samples the same sites.
+    int m = Math.min(settings.sitesPerRound(), pool.size());
+    for (int i = 0; i < m; i++) {
+      int j = i + random.nextInt(pool.size() - i);
+      Collections.swap(pool, i, j);
+    }
+    List<String> chosen = new ArrayList<>(pool.subList(0, m));
+    Collections.sort(chosen);
+    return chosen;
+  }
+
+  private void persist() {
+    StrategyState s = strategy.state();
+    CoordinatorState.Builder b = CoordinatorState.newBuilder()
+        .setCommittedRound(committedRound)
+        .setLastStartedRound(lastStartedRound)
+        .setStrategy(s.strategy())
+        .setModelHash(ByteString.copyFrom(StateStore.modelHash(model)));
+    for (double p : model) {
+      b.addParameters(p);
+    }
+    for (double[] buf : s.buffers()) {
+      DoubleVector.Builder v = DoubleVector.newBuilder();
+      for (double x : buf) {
+        v.addValues(x);
+      }
+      b.addStrategyBuffers(v);
+    }
+    try {
+      store.save(b.build());
+    } catch (IOException e) {
+      // Losing the state would break resume; stop the coordinator rather than continue unpersisted.
+      throw new UncheckedIOException("cannot persist the coordinator state after round " + committedRound, e);
+    }
+  }
+
+  /** An error envelope telling a site why its message was refused. */
+  public Envelope errorFor(RejectedMessageException e, long round) {
+    ErrorCode code = switch (e.reason()) {
+      case WRONG_ROUND, REPLAY -> ErrorCode.ERROR_CODE_WRONG_ROUND;
+      case SENDER_MISMATCH, UNKNOWN_SENDER -> ErrorCode.ERROR_CODE_UNAUTHENTICATED;
+      default -> ErrorCode.ERROR_CODE_BAD_REQUEST;
+    };
+    return Wire.envelope(COORDINATOR_ID, round, ++outSequence)
+        .setError(Error.newBuilder().setCode(code).setMessage(e.getMessage())).build();
+  }
+
+  /** Whether all configured rounds have been committed. */
+  public boolean finished() {
+    return committedRound >= settings.rounds();
+  }
+
+  public double[] model() {
+    return model.clone();
+  }
+
+  public long committedRound() {
+    return committedRound;
+  }
+
+  /** Rounds finished since this engine started (committed and aborted), in order. */
+  public List<RoundSummary> history() {
+    return List.copyOf(history);
+  }
+
+  /** The ε each site has spent so far as the coordinator accounts it (0 in privacy mode none). */
+  public Map<String, Double> epsilonSpent() {
+    Map<String, Double> out = new TreeMap<>();
+    for (SiteRecord s : sites.values()) {
+      out.put(s.id, s.spentEpsilon());
+    }
+    return out;
+  }
+}

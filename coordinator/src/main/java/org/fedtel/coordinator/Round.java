@@ -1,0 +1,395 @@
+package org.fedtel.coordinator;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.random.RandomGenerator;
+import org.fedtel.coordinator.RejectedMessageException.Reason;
+import org.fedtel.coordinator.strategy.AggregatedUpdate;
+import org.fedtel.coordinator.strategy.FitInstructions;
+import org.fedtel.coordinator.strategy.SiteFailure;
+import org.fedtel.coordinator.strategy.Strategy;
+import org.fedtel.privacy.accounting.BudgetExceededException;
+import org.fedtel.privacy.accounting.RdpAccountant;
+import org.fedtel.privacy.accounting.SampledGaussian;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.EncryptedShare;
+import org.fedtel.protocol.v1.EncryptedShares;
+import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.KeyList;
+import org.fedtel.protocol.v1.MaskedInput;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.RoundResult;
+import org.fedtel.protocol.v1.RoundStart;
+import org.fedtel.protocol.v1.SecAggParams;
+import org.fedtel.protocol.v1.TrainConfig;
+import org.fedtel.protocol.v1.UnmaskRequest;
+
+/**
+ * One round as a state machine over phases (DESIGN.md section 2). Each phase waits for every site
+ * still in the round or for its deadline; a site that misses a deadline or disconnects is dropped,
+ * and the round aborts as soon as fewer than {@code min_participants} remain.
+ *
+ * <pre>
+ *   ADVERTISE  RoundStart -> RoundDecision (+ AdvertiseKeys if accepted)
+ *   SHARE      KeyList -> EncryptedShares
+ *   MASK       routed EncryptedShares -> MaskedInput (+ DataUseRecord)
+ *   UNMASK     UnmaskRequest -> UnmaskShares; sum; strategy; RoundResult
+ * </pre>
+ */
+final class Round {
+  enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE }
+
+  /** Messages to send, and the summary once the round has ended. */
+  record Step(List<Outbound> messages, RoundSummary outcome) {}
+
+  private final long number;
+  private final RoundSettings settings;
+  private final Strategy strategy;
+  private final FitInstructions instructions;
+  private final double[] global;
+  private final List<String> sampled;
+  private final Map<String, SiteRecord> sites;
+  private final SecAggServer.Factory secaggFactory;
+  private final FederationLog log;
+  private final Clock clock;
+  private final RandomGenerator random;
+  private final Map<String, SampledGaussian> charges = new TreeMap<>();
+  private final List<SiteFailure> failures = new ArrayList<>();
+  /** Sites still expected to answer in the current phase. */
+  private final Set<String> waiting = new LinkedHashSet<>();
+  /** Sites that answered the current phase. */
+  private final Set<String> answered = new LinkedHashSet<>();
+  private final Map<String, Double> weights = new LinkedHashMap<>();
+  private final Map<String, Double> losses = new LinkedHashMap<>();
+  private List<String> participants = List.of();
+  private List<String> maskedSites = List.of();
+  private List<String> droppedAfterShares = List.of();
+  private SecAggServer secagg;
+  private Phase phase = Phase.ADVERTISE;
+  private long deadline;
+
+  Round(long number, RoundSettings settings, Strategy strategy, double[] global, List<String> sampled,
+        Map<String, SiteRecord> sites, SecAggServer.Factory secaggFactory, FederationLog log, Clock clock,
+        RandomGenerator random) {
+    this.number = number;
+    this.settings = settings;
+    this.strategy = strategy;
+    this.instructions = strategy.configure(number);
+    this.global = global;
+    this.sampled = sampled;
+    this.sites = sites;
+    this.secaggFactory = secaggFactory;
+    this.log = log;
+    this.clock = clock;
+    this.random = random;
+  }
+
+  long number() {
+    return number;
+  }
+
+  Phase phase() {
+    return phase;
+  }
+
+  /** Leaves out sites whose budget this round would overspend, then sends RoundStart. */
+  Step start() {
+    List<String> eligible = new ArrayList<>();
+    for (String id : sampled) {
+      SampledGaussian event = charge(sites.get(id));
+      String refusal = event == null ? null : sites.get(id).refusal(event);
+      if (refusal != null) {
+        failures.add(new SiteFailure(id, refusal));
+        log.budgetExhausted(number, id, refusal);
+      } else {
+        eligible.add(id);
+        if (event != null) {
+          charges.put(id, event);
+        }
+      }
+    }
+    participants = List.copyOf(eligible);
+    log.roundStarted(number, participants, privacyFor(null));
+    if (participants.size() < settings.minParticipants()) {
+      return abort("only " + participants.size() + " sampled sites have budget left, need " + settings.minParticipants());
+    }
+    secagg = secaggFactory.create(number, secAggParams());
+    deadline = clock.millis() + settings.phaseTimeout().toMillis();
+    List<Outbound> out = new ArrayList<>();
+    for (String id : participants) {
+      RoundStart.Builder rs = RoundStart.newBuilder()
+          .setTrainConfig(TrainConfig.newBuilder()
+              .setLocalEpochs(settings.localEpochs())
+              .setBatchSize(settings.batchSize())
+              .setLearningRate(settings.learningRate())
+              .setOptimizer("sgd")
+              .setProximalMu(instructions.proximalMu())
+              .setSeed(random.nextLong()))
+          .setSecagg(secAggParams())
+          .setPrivacy(privacyFor(sites.get(id)))
+          .setDeadlineEpochMillis(deadline);
+      for (double p : global) {
+        rs.addParameters(p);
+      }
+      out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundStart(rs)));
+    }
+    waiting.addAll(participants);
+    return new Step(out, null);
+  }
+
+  private SecAggParams secAggParams() {
+    return SecAggParams.newBuilder()
+        .addAllParticipants(participants)
+        .setThreshold(settings.minParticipants())
+        .setModulusBits(settings.modulusBits())
+        .setNeighbours(settings.neighbours())
+        .setVectorLength(global.length)
+        .build();
+  }
+
+  /** The accounting event this round is for {@code site} (null in privacy mode none). */
+  private SampledGaussian charge(SiteRecord site) {
+    return switch (settings.privacyMode()) {
+      // Site-level DP-FedAvg: one release per round of a sum with noise z*C. A participating
+      // site is charged without amplification by sampling (q = 1): conservative, and independent
+      // of how the coordinator samples, which the sites cannot verify.
+      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, settings.noiseMultiplier(), 1);
+      case PRIVACY_MODE_LOCAL -> {
+        long n = Math.max(1, site.exampleCount);
+        double q = Math.min(1.0, (double) settings.batchSize() / n);
+        long steps = settings.localEpochs() * ((n + settings.batchSize() - 1) / settings.batchSize());
+        yield new SampledGaussian(q, settings.noiseMultiplier(), steps);
+      }
+      default -> null;
+    };
+  }
+
+  private PrivacyParams privacyFor(SiteRecord site) {
+    PrivacyParams.Builder p = PrivacyParams.newBuilder().setMode(settings.privacyMode());
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE) {
+      return p.build();
+    }
+    p.setClipNorm(settings.clipNorm()).setNoiseMultiplier(settings.noiseMultiplier()).setDelta(settings.delta())
+        .setMinSurvivors(settings.minParticipants());
+    if (site != null) {
+      SampledGaussian event = charge(site);
+      p.setSamplingRate(event.samplingRate()).setSteps((int) event.steps())
+          .setRoundEpsilon(new RdpAccountant()
+              .composeSampledGaussian(event.samplingRate(), event.noiseMultiplier(), event.steps()).epsilon(settings.delta()));
+    }
+    return p.build();
+  }
+
+  void receive(String siteId, Envelope e) throws RejectedMessageException {
+    if (!waiting.contains(siteId)) {
+      throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "'" + siteId + "' is not expected to send "
+          + e.getBodyCase() + " in phase " + phase + " of round " + number);
+    }
+    switch (phase) {
+      case ADVERTISE -> {
+        if (e.hasRoundDecision()) {
+          if (e.getRoundDecision().getAccepted()) {
+            return; // its AdvertiseKeys follows
+          }
+          String reason = e.getRoundDecision().getReason().isEmpty() ? "refused" : e.getRoundDecision().getReason();
+          failures.add(new SiteFailure(siteId, "refused: " + reason));
+          charges.remove(siteId);
+          waiting.remove(siteId);
+          return;
+        }
+        expect(e, e.hasAdvertiseKeys(), "AdvertiseKeys or RoundDecision");
+        secagg.advertise(siteId, e.getAdvertiseKeys());
+      }
+      case SHARE -> {
+        expect(e, e.hasEncryptedShares(), "EncryptedShares");
+        for (EncryptedShare s : e.getEncryptedShares().getSharesList()) {
+          if (!s.getFromSite().equals(siteId)) {
+            throw new RejectedMessageException(Reason.BAD_CONTENT, "'" + siteId + "' sent a share claiming to be from '" + s.getFromSite() + "'");
+          }
+        }
+        secagg.shares(siteId, e.getEncryptedShares().getSharesList());
+      }
+      case MASK -> {
+        if (e.hasDataUse()) {
+          log.dataUse(number, siteId, e.getDataUse());
+          return;
+        }
+        expect(e, e.hasMaskedInput(), "MaskedInput or DataUseRecord");
+        MaskedInput m = e.getMaskedInput();
+        if (m.getValuesCount() != global.length) {
+          throw new RejectedMessageException(Reason.BAD_CONTENT,
+              "masked input of '" + siteId + "' has " + m.getValuesCount() + " values, the model has " + global.length);
+        }
+        double w = m.getWeight();
+        if (!(w > 0) || Double.isInfinite(w) || !Double.isFinite(m.getTrainLoss())) {
+          throw new RejectedMessageException(Reason.BAD_CONTENT, "masked input of '" + siteId + "' has weight " + w
+              + " and loss " + m.getTrainLoss() + " (weight must be positive, both finite)");
+        }
+        if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED && w != 1.0) {
+          throw new RejectedMessageException(Reason.BAD_CONTENT,
+              "distributed DP bounds each site's contribution: weight must be 1, '" + siteId + "' sent " + w);
+        }
+        secagg.masked(siteId, m);
+        weights.put(siteId, w);
+        losses.put(siteId, m.getTrainLoss());
+      }
+      case UNMASK -> {
+        expect(e, e.hasUnmaskShares(), "UnmaskShares");
+        secagg.unmask(siteId, e.getUnmaskShares());
+      }
+      default -> throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "round " + number + " is over");
+    }
+    waiting.remove(siteId);
+    answered.add(siteId);
+  }
+
+  private void expect(Envelope e, boolean ok, String what) throws RejectedMessageException {
+    if (!ok) {
+      throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE,
+          "phase " + phase + " of round " + number + " expects " + what + ", got " + e.getBodyCase());
+    }
+  }
+
+  void dropped(String siteId, String why) {
+    if (waiting.remove(siteId)) {
+      failures.add(new SiteFailure(siteId, why + " in phase " + phase));
+    } else if (answered.contains(siteId) && phase == Phase.UNMASK) {
+      // It already revealed its shares: nothing more is needed from it.
+    }
+  }
+
+  /** Moves to the next phase when every expected site has answered or the deadline has passed. */
+  Step advance() {
+    if (phase == Phase.DONE) {
+      return new Step(List.of(), null);
+    }
+    long now = clock.millis();
+    if (!waiting.isEmpty() && now < deadline) {
+      return new Step(List.of(), null);
+    }
+    for (String id : waiting) {
+      failures.add(new SiteFailure(id, "missed the deadline of phase " + phase));
+    }
+    waiting.clear();
+    List<String> done = List.copyOf(answered);
+    answered.clear();
+    if (done.size() < settings.minParticipants()) {
+      return abort(done.size() + " sites completed phase " + phase + ", need " + settings.minParticipants());
+    }
+    deadline = now + settings.phaseTimeout().toMillis();
+    List<Outbound> out = new ArrayList<>();
+    switch (phase) {
+      case ADVERTISE -> {
+        KeyList keys = secagg.keyList();
+        for (String id : done) {
+          out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setKeyList(keys)));
+        }
+        phase = Phase.SHARE;
+      }
+      case SHARE -> {
+        Map<String, List<EncryptedShare>> routed = secagg.routedShares();
+        for (String id : done) {
+          EncryptedShares shares = EncryptedShares.newBuilder().addAllShares(routed.getOrDefault(id, List.of())).build();
+          out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setEncryptedShares(shares)));
+        }
+        droppedAfterShares = List.copyOf(done);
+        phase = Phase.MASK;
+      }
+      case MASK -> {
+        maskedSites = done;
+        List<String> dropped = new ArrayList<>(droppedAfterShares);
+        dropped.removeAll(done);
+        droppedAfterShares = List.copyOf(dropped);
+        for (String id : done) {
+          SampledGaussian event = charges.get(id);
+          if (event != null) {
+            try {
+              sites.get(id).spend(event);
+            } catch (BudgetExceededException e) {
+              // Checked at sampling; only reachable if budgets changed mid-round. Keep the input out.
+              return abort("site '" + id + "': " + e.getMessage());
+            }
+          }
+        }
+        UnmaskRequest req = UnmaskRequest.newBuilder().addAllDropped(droppedAfterShares).addAllSurvivors(done).build();
+        for (String id : done) {
+          out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setUnmaskRequest(req)));
+        }
+        phase = Phase.UNMASK;
+      }
+      case UNMASK -> {
+        return commit(out);
+      }
+      default -> throw new IllegalStateException("phase " + phase);
+    }
+    waiting.addAll(done);
+    return new Step(out, null);
+  }
+
+  private Step commit(List<Outbound> out) {
+    double[] sum;
+    try {
+      sum = secagg.sum(maskedSites, droppedAfterShares);
+    } catch (AggregationFailedException e) {
+      return abort("secure aggregation failed: " + e.getMessage());
+    }
+    if (sum.length != global.length) {
+      return abort("secure aggregation returned " + sum.length + " values for a model of " + global.length);
+    }
+    double totalWeight = 0;
+    double lossSum = 0;
+    for (String id : maskedSites) {
+      totalWeight += weights.get(id);
+      lossSum += weights.get(id) * losses.get(id);
+    }
+    double[] mean = new double[sum.length];
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] = sum[i] / totalWeight;
+    }
+    double[] next;
+    try {
+      next = strategy.aggregate(number, global, new AggregatedUpdate(mean, totalWeight, maskedSites), failures);
+    } catch (IllegalArgumentException e) {
+      return abort("aggregate rejected: " + e.getMessage());
+    }
+    byte[] hash = StateStore.modelHash(next);
+    log.roundCommitted(number, hash, maskedSites, droppedAfterShares);
+    Map<String, Double> eps = new TreeMap<>();
+    for (String id : maskedSites) {
+      eps.put(id, sites.get(id).spentEpsilon());
+    }
+    for (String id : maskedSites) {
+      RoundResult result = RoundResult.newBuilder()
+          .addAllSurvivors(maskedSites)
+          .addAllDropped(droppedAfterShares)
+          .setNewModelHash(com.google.protobuf.ByteString.copyFrom(hash))
+          .setTrainLoss(lossSum / totalWeight)
+          .setSiteEpsilonSpent(eps.get(id))
+          .build();
+      out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundResult(result)));
+    }
+    phase = Phase.DONE;
+    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, lossSum / totalWeight, eps, next));
+  }
+
+  private Step abort(String reason) {
+    log.roundAborted(number, reason);
+    phase = Phase.DONE;
+    Map<String, Double> eps = new TreeMap<>();
+    for (String id : participants) {
+      eps.put(id, sites.get(id).spentEpsilon());
+    }
+    return new Step(List.of(), new RoundSummary(number, false, reason, List.of(), failures, Double.NaN, eps, null));
+  }
+
+  private Outbound send(String siteId, Envelope.Builder envelope) {
+    return new Outbound(siteId, envelope.build());
+  }
+}

@@ -1,0 +1,32 @@
+package org.fedtel.coordinator;
+
+import java.util.List;
+import java.util.Map;
+import org.fedtel.coordinator.strategy.SiteFailure;
+
+/**
+ * How a round ended.
+ *
+ * @param round round number
+ * @param committed whether a new global model came out of it
+ * @param reason why it aborted (empty when committed)
+ * @param survivors sites whose inputs are in the aggregate
+ * @param failures sampled sites that contributed nothing, with the reason
+ * @param meanTrainLoss weighted mean of the survivors' reported local training loss (NaN if aborted)
+ * @param epsilonSpent ε spent so far per participating site after this round, as the coordinator accounts it
+ * @param model the new global model (null when aborted)
+ */
+public record RoundSummary(long round, boolean committed, String reason, List<String> survivors, List<SiteFailure> failures,
+                           double meanTrainLoss, Map<String, Double> epsilonSpent, double[] model) {
+  public RoundSummary {
+    survivors = List.copyOf(survivors);
+    failures = List.copyOf(failures);
+    epsilonSpent = Map.copyOf(epsilonSpent);
+    model = model == null ? null : model.clone();
+  }
+
+  @Override
+  public double[] model() {
+    return model == null ? null : model.clone();
+  }
+}

@@ -1,0 +1,47 @@
+package org.fedtel.coordinator;
+
+import org.fedtel.privacy.accounting.BudgetExceededException;
+import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.SampledGaussian;
+import org.fedtel.protocol.v1.Hello;
+
+/** What the coordinator knows about one enrolled site. */
+final class SiteRecord {
+  final String id;
+  long exampleCount;
+  boolean connected;
+  long lastSequence;
+  private final PrivacyBudget budget;
+
+  SiteRecord(String id, Hello hello, double settingsDelta) {
+    this.id = id;
+    this.exampleCount = hello.getExampleCount();
+    double eps = hello.getBudgetEpsilon();
+    double delta = hello.getBudgetDelta() > 0 ? hello.getBudgetDelta() : settingsDelta;
+    // A site that declares no budget (or an infinite one) is accounted but never refused.
+    this.budget = eps > 0 && Double.isFinite(eps) && delta > 0 && delta < 1 ? new PrivacyBudget(eps, delta) : null;
+  }
+
+  void update(Hello hello) {
+    exampleCount = hello.getExampleCount();
+  }
+
+  /** Why a round with {@code event} must leave this site out, or null if it may take part. */
+  String refusal(SampledGaussian event) {
+    if (budget == null || !budget.wouldExceed(event)) {
+      return null;
+    }
+    return String.format(java.util.Locale.ROOT, "budget: round would bring epsilon to %.4g, declared %.4g",
+        budget.epsilonAfter(event), budget.declaredEpsilon());
+  }
+
+  void spend(SampledGaussian event) throws BudgetExceededException {
+    if (budget != null) {
+      budget.record(event);
+    }
+  }
+
+  double spentEpsilon() {
+    return budget == null ? 0 : budget.spentEpsilon();
+  }
+}

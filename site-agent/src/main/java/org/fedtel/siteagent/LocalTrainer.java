@@ -1,0 +1,41 @@
+package org.fedtel.siteagent;
+
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.TrainConfig;
+
+/**
+ * A site's local training: from the global model to an update. In privacy mode local the trainer
+ * runs DP-SGD (per-example clipping and Gaussian noise); in distributed mode the session clips the
+ * returned update itself; the trainer never sees the other sites.
+ */
+public interface LocalTrainer {
+  /** Number of training examples (windows) this site holds. */
+  long exampleCount();
+
+  /**
+   * Trains from {@code global} with {@code config} under {@code privacy}.
+   *
+   * @return the model delta (trained minus global) and the mean training loss
+   */
+  LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy);
+
+  /** Result of local training. */
+  record LocalUpdate(double[] delta, double trainLoss) {
+    public LocalUpdate {
+      for (int i = 0; i < delta.length; i++) {
+        if (!Double.isFinite(delta[i])) {
+          throw new IllegalArgumentException("local update element " + i + " is " + delta[i]);
+        }
+      }
+      if (!Double.isFinite(trainLoss)) {
+        throw new IllegalArgumentException("training loss is " + trainLoss);
+      }
+      delta = delta.clone();
+    }
+
+    @Override
+    public double[] delta() {
+      return delta.clone();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package org.fedtel.siteagent;
+
+import java.util.List;
+import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.EncryptedShare;
+import org.fedtel.protocol.v1.KeyList;
+import org.fedtel.protocol.v1.MaskedInput;
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.SecAggParams;
+import org.fedtel.protocol.v1.UnmaskRequest;
+import org.fedtel.protocol.v1.UnmaskShares;
+
+/**
+ * The client side of one round of secure aggregation (Bonawitz et al., CCS 2017), as the site
+ * session drives it; one object per round, phases in order. Implementations adapt the engines of
+ * {@code org.fedtel.crypto}: key generation, Shamir sharing, quantization, (in distributed DP mode)
+ * the site's share of discrete Gaussian noise, and masking. Secret keys never leave the object.
+ */
+public interface SecAggClient {
+  /** Creates the client for one round. */
+  interface Factory {
+    SecAggClient create(long round, String siteId, SecAggParams params, PrivacyParams privacy);
+  }
+
+  AdvertiseKeys advertise();
+
+  /** @throws RejectedMessageException if the key list is malformed or a signature does not verify */
+  List<EncryptedShare> shares(KeyList keys) throws RejectedMessageException;
+
+  /** Stores the shares other sites sent to this site. */
+  void receiveShares(List<EncryptedShare> shares) throws RejectedMessageException;
+
+  /**
+   * Quantizes, noises (distributed mode) and masks {@code input}; only the {@code values} of the
+   * result are set, the session adds weight and loss.
+   */
+  MaskedInput mask(double[] input);
+
+  /** @throws RejectedMessageException if the request asks for both shares of one site or names strangers */
+  UnmaskShares unmask(UnmaskRequest request) throws RejectedMessageException;
+}

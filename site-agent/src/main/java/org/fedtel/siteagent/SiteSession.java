@@ -1,0 +1,292 @@
+package org.fedtel.siteagent;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.fedtel.privacy.accounting.BudgetExceededException;
+import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.SampledGaussian;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.EncryptedShares;
+import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.Hello;
+import org.fedtel.protocol.v1.MaskedInput;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.RoundDecision;
+import org.fedtel.protocol.v1.RoundResult;
+import org.fedtel.protocol.v1.RoundStart;
+import org.fedtel.siteagent.RejectedMessageException.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The site's transport-free engine: answers the coordinator's messages of a round (DESIGN.md
+ * section 2) and enforces the site's own declared (ε, δ) budget — it recomputes each round's cost
+ * from the mechanism parameters and refuses a round that would overspend, whatever the coordinator
+ * claims. One session per connection; a new connection starts a new session with the same budget.
+ *
+ * <p>Not thread-safe: the carrier calls it from one thread.
+ */
+public final class SiteSession {
+  private static final Logger logger = LoggerFactory.getLogger(SiteSession.class);
+  private static final String COORDINATOR = "coordinator";
+
+  private final String siteId;
+  private final PrivacyBudget budget;
+  private final LocalTrainer trainer;
+  private final SecAggClient.Factory secagg;
+  private long sequence;
+  private long lastInbound = -1;
+  private long highestRound;
+  private Active active;
+  private RoundResult lastResult;
+
+  /** The round in progress. */
+  private static final class Active {
+    final long round;
+    final RoundStart start;
+    final SecAggClient client;
+    SampledGaussian charge;
+    int phase; // 0 advertised, 1 shared, 2 masked, 3 unmasked
+
+    Active(long round, RoundStart start, SecAggClient client) {
+      this.round = round;
+      this.start = start;
+      this.client = client;
+    }
+  }
+
+  /**
+   * @param budget the site's declared budget (its spend persists across sessions when the same
+   *     object is reused), or null for a site that takes part only in rounds without privacy
+   */
+  public SiteSession(String siteId, PrivacyBudget budget, LocalTrainer trainer, SecAggClient.Factory secagg) {
+    if (siteId == null || siteId.isEmpty() || COORDINATOR.equals(siteId)) {
+      throw new IllegalArgumentException("invalid site id '" + siteId + "'");
+    }
+    this.siteId = siteId;
+    this.budget = budget;
+    this.trainer = trainer;
+    this.secagg = secagg;
+  }
+
+  /** The first message on a new connection. */
+  public Envelope hello() {
+    Hello.Builder h = Hello.newBuilder().setSoftwareVersion("fedtel-" + Wire.PROTOCOL_VERSION)
+        .setExampleCount(trainer.exampleCount());
+    if (budget != null) {
+      h.setBudgetEpsilon(budget.declaredEpsilon()).setBudgetDelta(budget.declaredDelta());
+    }
+    return Wire.envelope(siteId, 0, ++sequence).setHello(h).build();
+  }
+
+  /**
+   * Handles one envelope from the coordinator.
+   *
+   * @return the envelopes to send back, in order
+   * @throws RejectedMessageException if the envelope is not acceptable; the session is unchanged
+   */
+  public List<Envelope> onEnvelope(Envelope e) throws RejectedMessageException {
+    if (!COORDINATOR.equals(e.getSenderId())) {
+      throw new RejectedMessageException(Reason.SENDER_MISMATCH, "message from '" + e.getSenderId() + "', expected the coordinator");
+    }
+    if (e.getSequence() <= lastInbound) {
+      throw new RejectedMessageException(Reason.REPLAY, "sequence " + e.getSequence() + " is not above " + lastInbound);
+    }
+    List<Envelope> out = switch (e.getBodyCase()) {
+      case ROUND_START -> start(e);
+      case ERROR -> {
+        logger.warn("coordinator reports {}: {}", e.getError().getCode(), e.getError().getMessage());
+        yield List.of();
+      }
+      case HEARTBEAT -> List.of();
+      default -> inRound(e);
+    };
+    lastInbound = e.getSequence();
+    return out;
+  }
+
+  private List<Envelope> start(Envelope e) throws RejectedMessageException {
+    long round = e.getRound();
+    if (round <= highestRound) {
+      throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round + " but round " + highestRound + " was already seen");
+    }
+    RoundStart rs = e.getRoundStart();
+    if (rs.getParametersCount() == 0 || rs.getSecagg().getVectorLength() != rs.getParametersCount()) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has " + rs.getParametersCount()
+          + " parameters but secure aggregation is for " + rs.getSecagg().getVectorLength());
+    }
+    for (double p : rs.getParametersList()) {
+      if (!Double.isFinite(p)) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has a non-finite parameter");
+      }
+    }
+    if (!rs.getSecagg().getParticipantsList().contains(siteId)) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " does not list this site as a participant");
+    }
+    highestRound = round;
+    active = null;
+    String refusal;
+    SampledGaussian charge;
+    try {
+      charge = charge(rs);
+      refusal = refusal(charge);
+    } catch (IllegalArgumentException ex) {
+      charge = null;
+      refusal = "privacy parameters rejected: " + ex.getMessage();
+    }
+    if (refusal != null) {
+      logger.info("site {} refuses round {}: {}", siteId, round, refusal);
+      return List.of(envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(false).setReason(refusal)).build());
+    }
+    active = new Active(round, rs, secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy()));
+    active.charge = charge;
+    AdvertiseKeys keys = active.client.advertise();
+    return List.of(
+        envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(true)).build(),
+        envelope(round).setAdvertiseKeys(keys).build());
+  }
+
+  /** The accounting event of this round for this site, recomputed from the mechanism, never from the claimed ε. */
+  private SampledGaussian charge(RoundStart rs) {
+    PrivacyParams p = rs.getPrivacy();
+    return switch (p.getMode()) {
+      case PRIVACY_MODE_NONE -> null;
+      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, p.getNoiseMultiplier(), 1);
+      case PRIVACY_MODE_LOCAL -> {
+        long n = Math.max(1, trainer.exampleCount());
+        int batch = rs.getTrainConfig().getBatchSize();
+        if (batch < 1) {
+          throw new IllegalArgumentException("batch size " + batch);
+        }
+        long steps = rs.getTrainConfig().getLocalEpochs() * ((n + batch - 1) / batch);
+        yield new SampledGaussian(Math.min(1.0, (double) batch / n), p.getNoiseMultiplier(), steps);
+      }
+      default -> throw new IllegalArgumentException("unknown privacy mode " + p.getMode());
+    };
+  }
+
+  private String refusal(SampledGaussian charge) {
+    if (charge == null) {
+      return null; // privacy mode none: a baseline, flagged as such in the ledger
+    }
+    if (budget == null) {
+      return "this site declared no privacy budget";
+    }
+    if (budget.wouldExceed(charge)) {
+      return String.format(Locale.ROOT, "budget: round would bring epsilon to %.4g, declared %.4g (%.4g spent)",
+          budget.epsilonAfter(charge), budget.declaredEpsilon(), budget.spentEpsilon());
+    }
+    return null;
+  }
+
+  private List<Envelope> inRound(Envelope e) throws RejectedMessageException {
+    if (active == null || e.getRound() != active.round) {
+      throw new RejectedMessageException(Reason.WRONG_ROUND, e.getBodyCase() + " for round " + e.getRound()
+          + (active == null ? " but no round is in progress" : " but round " + active.round + " is in progress"));
+    }
+    long round = active.round;
+    switch (e.getBodyCase()) {
+      case KEY_LIST -> {
+        requirePhase(0, e);
+        List<org.fedtel.protocol.v1.EncryptedShare> shares = active.client.shares(e.getKeyList());
+        active.phase = 1;
+        return List.of(envelope(round).setEncryptedShares(EncryptedShares.newBuilder().addAllShares(shares)).build());
+      }
+      case ENCRYPTED_SHARES -> {
+        requirePhase(1, e);
+        active.client.receiveShares(e.getEncryptedShares().getSharesList());
+        return List.of(maskedInput());
+      }
+      case UNMASK_REQUEST -> {
+        requirePhase(2, e);
+        Envelope reply = envelope(round).setUnmaskShares(active.client.unmask(e.getUnmaskRequest())).build();
+        active.phase = 3;
+        return List.of(reply);
+      }
+      case ROUND_RESULT -> {
+        requirePhase(3, e);
+        lastResult = e.getRoundResult();
+        active = null;
+        return List.of();
+      }
+      default -> throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "a site does not accept " + e.getBodyCase());
+    }
+  }
+
+  private void requirePhase(int phase, Envelope e) throws RejectedMessageException {
+    if (active.phase != phase) {
+      throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, e.getBodyCase() + " is out of order in round " + active.round);
+    }
+  }
+
+  private Envelope maskedInput() throws RejectedMessageException {
+    RoundStart rs = active.start;
+    double[] global = new double[rs.getParametersCount()];
+    for (int i = 0; i < global.length; i++) {
+      global[i] = rs.getParameters(i);
+    }
+    // Spend before releasing anything derived from the data: if the process dies after sending,
+    // the budget is already charged (never undercounted).
+    if (active.charge != null) {
+      try {
+        budget.record(active.charge);
+      } catch (BudgetExceededException ex) {
+        throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
+      }
+    }
+    LocalTrainer.LocalUpdate update = trainer.train(active.round, global, rs.getTrainConfig(), rs.getPrivacy());
+    double[] delta = update.delta();
+    if (delta.length != global.length) {
+      throw new IllegalStateException("trainer returned " + delta.length + " values for a model of " + global.length);
+    }
+    double weight;
+    if (rs.getPrivacy().getMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+      clip(delta, rs.getPrivacy().getClipNorm());
+      weight = 1.0; // DP-FedAvg: every site's contribution is bounded by C, unweighted
+    } else {
+      weight = trainer.exampleCount();
+      for (int i = 0; i < delta.length; i++) {
+        delta[i] *= weight;
+      }
+    }
+    MaskedInput masked = active.client.mask(delta).toBuilder().setWeight(weight).setTrainLoss(update.trainLoss()).build();
+    active.phase = 2;
+    return envelope(active.round).setMaskedInput(masked).build();
+  }
+
+  /** Scales {@code v} to L2 norm at most {@code c} (McMahan et al., ICLR 2018, DP-FedAvg). */
+  static void clip(double[] v, double c) {
+    double sq = 0;
+    for (double x : v) {
+      sq += x * x;
+    }
+    double norm = Math.sqrt(sq);
+    if (norm > c) {
+      double s = c / norm;
+      for (int i = 0; i < v.length; i++) {
+        v[i] *= s;
+      }
+    }
+  }
+
+  private Envelope.Builder envelope(long round) {
+    return Wire.envelope(siteId, round, ++sequence);
+  }
+
+  public String siteId() {
+    return siteId;
+  }
+
+  /** The site's ε spent so far at its declared δ (0 without a budget). */
+  public double spentEpsilon() {
+    return budget == null ? 0 : budget.spentEpsilon();
+  }
+
+  /** The last round result received, or null. */
+  public RoundResult lastResult() {
+    return lastResult;
+  }
+}
