@@ -231,18 +231,23 @@ final class NodeSimulator {
     double userPct = Math.max(0, 100 * userCores / cores + 0.15 * g[5]);
     double sysPct = Math.max(0, 100 * sysCores / cores + 0.05 * g[6]);
     double iowaitPct = Math.max(0, 100 * iowaitCores / cores + 0.02 * Math.abs(g[7]));
-    double busySum = userPct + sysPct + iowaitPct;
-    if (busySum > 100) {
-      userPct *= 100 / busySum;
-      sysPct *= 100 / busySum;
-      iowaitPct *= 100 / busySum;
-      busySum = 100;
+    // In hundredths of a percent, so that the four shares add up to exactly 100 after rounding.
+    long u = Math.round(userPct * 100);
+    long sy = Math.round(sysPct * 100);
+    long io = Math.round(iowaitPct * 100);
+    long over = u + sy + io - 10_000;
+    if (over > 0) {
+      long fromIo = Math.min(io, over);
+      io -= fromIo;
+      over -= fromIo;
+      long fromSys = Math.min(sy, over);
+      sy -= fromSys;
+      u -= over - fromSys;
     }
-    out[CPU_USER_PCT.ordinal()] = round(userPct, 2);
-    out[CPU_SYS_PCT.ordinal()] = round(sysPct, 2);
-    out[CPU_IOWAIT_PCT.ordinal()] = round(iowaitPct, 2);
-    out[CPU_IDLE_PCT.ordinal()] = round(100 - out[CPU_USER_PCT.ordinal()] - out[CPU_SYS_PCT.ordinal()]
-        - out[CPU_IOWAIT_PCT.ordinal()], 2);
+    out[CPU_USER_PCT.ordinal()] = u / 100.0;
+    out[CPU_SYS_PCT.ordinal()] = sy / 100.0;
+    out[CPU_IOWAIT_PCT.ordinal()] = io / 100.0;
+    out[CPU_IDLE_PCT.ordinal()] = (10_000 - u - sy - io) / 100.0;
 
     double running = Math.max(1, Math.round(appThreads * share + anomThreads + 1 + Math.abs(g[8]) + cron * 2));
     double blocked = Math.max(0, Math.round(fsLoad * 3 + anomBlocked + 0.4 * g[9]));
