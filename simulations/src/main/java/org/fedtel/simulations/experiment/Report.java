@@ -145,7 +145,7 @@ public final class Report {
 
   private static XYChart epsilonOverRounds(List<Run> privateRuns) {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-        .title("Epsilon spent (lines: largest over sites; band: smallest)").xAxisTitle("round").yAxisTitle("epsilon spent").build();
+        .title("Epsilon spent: largest and smallest over sites").xAxisTitle("round").yAxisTitle("epsilon spent").build();
     chart.getStyler().setLegendPosition(LegendPosition.OutsideS);
     int shown = 0;
     for (Run run : privateRuns) {
@@ -233,6 +233,8 @@ public final class Report {
 
   /** Renders a chart as an inline SVG element (the XML prolog and doctype removed). */
   static String svg(Chart<?, ?> chart) {
+    chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    chart.getStyler().setLegendBorderColor(java.awt.Color.LIGHT_GRAY);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
       VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsFormat.SVG);
