@@ -1,0 +1,436 @@
+package org.fedtel.ledger;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.SignatureException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.ledger.v1.DataUse;
+import org.fedtel.ledger.v1.DataUseBody;
+import org.fedtel.ledger.v1.Entry;
+import org.fedtel.ledger.v1.Genesis;
+import org.fedtel.ledger.v1.PrivacyMode;
+import org.fedtel.ledger.v1.SiteEnrolled;
+import org.fedtel.privacy.accounting.RdpAccountant;
+
+/**
+ * The auditor's check of a ledger directory, trusting nothing in it: the records and their
+ * checksums, indexes, the hash chain, monotone timestamps, the rules of each entry kind, both
+ * signatures of every data use against the enrolled keys, every signed checkpoint against the root
+ * recomputed from the entries (and any checkpoints the auditor obtained elsewhere), every
+ * cosignature, and each site's privacy spend recomputed with the privacy module's RDP accountant
+ * from the recorded mechanism parameters. Stops at the first failure with a
+ * {@link CorruptLedgerException} naming the entry (or a {@link LedgerException} for a checkpoint).
+ */
+public final class LedgerAudit {
+  /** Recorded and recomputed ε agree when |a − b| ≤ 1e-6 · max(1, |b|). */
+  public static final double EPSILON_TOLERANCE = 1e-6;
+
+  private final Path dir;
+  private final List<SignedNote> trusted;
+  private final LedgerAudit.Progress progress;
+
+  /** Progress callback (entries done). */
+  public interface Progress {
+    void entries(long done, long total);
+  }
+
+  private LedgerAudit(Path dir, List<SignedNote> trusted, Progress progress) {
+    this.dir = dir;
+    this.trusted = List.copyOf(trusted);
+    this.progress = progress;
+  }
+
+  /**
+   * Audits {@code dir}. {@code trustedCheckpoints} are checkpoints the auditor holds from elsewhere
+   * (a site, an earlier copy): each must be signed by the coordinator and match this ledger's root of
+   * its size, otherwise the history was forked or rewritten.
+   */
+  public static AuditReport verify(Path dir, List<SignedNote> trustedCheckpoints, Progress progress)
+      throws IOException, LedgerException {
+    return new LedgerAudit(dir, trustedCheckpoints, progress).run();
+  }
+
+  public static AuditReport verify(Path dir) throws IOException, LedgerException {
+    return verify(dir, List.of(), (d, t) -> { });
+  }
+
+  private static final class Site {
+    final SiteEnrolled enrolled;
+    final VerifyingKey key;
+    final RdpAccountant accountant = new RdpAccountant();
+    long uses;
+    double spent;
+    double delta;
+    boolean unprotected;
+    boolean exhausted;
+
+    Site(SiteEnrolled enrolled, VerifyingKey key) {
+      this.enrolled = enrolled;
+      this.key = key;
+    }
+  }
+
+  private static final class Round {
+    final Set<String> sampled;
+    final Set<String> used = new HashSet<>();
+    boolean closed;
+    byte[] model;
+
+    Round(Set<String> sampled) {
+      this.sampled = sampled;
+    }
+  }
+
+  // State of the pass.
+  private Genesis genesis;
+  private VerifyingKey coordinator;
+  private final Map<String, Site> sites = new LinkedHashMap<>();
+  private final Map<Long, Round> rounds = new HashMap<>();
+  private long lastRound = -1;
+  private long lastTimestamp = Long.MIN_VALUE;
+  private byte[] lastLeaf = new byte[32];
+  private long signatures;
+  private long unprotected;
+  private final Map<String, RdpAccountant> singleUse = new HashMap<>();
+
+  private AuditReport run() throws IOException, LedgerException {
+    Path file = dir.resolve(EntryLog.FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new LedgerException(dir + " is not a ledger: " + EntryLog.FILE + " is missing");
+    }
+    TreeMap<Long, SignedNote> checkpoints = Checkpoints.readAll(dir);
+    TreeMap<Long, List<SignedNote>> toCheck = new TreeMap<>();
+    checkpoints.forEach((size, note) -> toCheck.computeIfAbsent(size, k -> new ArrayList<>()).add(note));
+    for (SignedNote t : trusted) {
+      toCheck.computeIfAbsent(Checkpoint.parse(t.text()).size(), k -> new ArrayList<>()).add(t);
+    }
+    long fileLength = Files.size(file);
+    CompactRange range = new CompactRange();
+    int[] cosigs = {0};
+    int[] verifiedCheckpoints = {0};
+    EntryLog.Scan scan = EntryLog.scan(file, (index, offset, bytes) -> {
+      byte[] leaf = MerkleTree.leafHash(bytes);
+      checkEntry(index, bytes);
+      lastLeaf = leaf;
+      range.append(leaf);
+      List<SignedNote> due = toCheck.remove(range.size());
+      if (due != null) {
+        for (SignedNote n : due) {
+          cosigs[0] += checkCheckpoint(n, range.size(), range.root(), index);
+          verifiedCheckpoints[0]++;
+        }
+      }
+      if ((index & 0xffff) == 0) {
+        progress.entries(offset, fileLength);
+      }
+    });
+    if (scan.torn()) {
+      throw new CorruptLedgerException(scan.entries(), "incomplete record at the end of the entries file ("
+          + scan.tornTail() + "): a torn write or a truncated copy");
+    }
+    if (scan.entries() == 0) {
+      throw new CorruptLedgerException(0, "the genesis entry is missing");
+    }
+    // Sizes larger than the ledger (or size 0) are left.
+    for (Map.Entry<Long, List<SignedNote>> e : toCheck.entrySet()) {
+      if (e.getKey() == 0) {
+        for (SignedNote n : e.getValue()) {
+          cosigs[0] += checkCheckpoint(n, 0, MerkleTree.emptyRoot(), 0);
+        }
+        continue;
+      }
+      throw new LedgerException("checkpoint of size " + e.getKey() + " is signed, but the ledger holds only "
+          + scan.entries() + " entries: entries at the end were removed");
+    }
+    progress.entries(fileLength, fileLength);
+    List<AuditReport.SiteBudget> budgets = new ArrayList<>();
+    for (Site s : sites.values()) {
+      budgets.add(new AuditReport.SiteBudget(s.enrolled.getSiteId(), s.uses, s.spent, s.delta,
+          s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
+    }
+    return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), range.root(),
+        verifiedCheckpoints[0], cosigs[0], signatures, budgets, unprotected);
+  }
+
+  private int checkCheckpoint(SignedNote note, long size, byte[] root, long index) throws LedgerException {
+    String where = "checkpoint of size " + size;
+    Checkpoint c;
+    try {
+      c = Checkpoint.parse(note.text());
+      note.verify(NoteVerifier.of(genesis.getOrigin(), coordinator));
+    } catch (NoteException e) {
+      throw new LedgerException(where + ": " + e.getMessage(), e);
+    }
+    if (!c.origin().equals(genesis.getOrigin())) {
+      throw new LedgerException(where + ": origin '" + c.origin() + "' is not the ledger's '"
+          + genesis.getOrigin() + "'");
+    }
+    if (!MessageDigest.isEqual(c.root(), root)) {
+      throw new CorruptLedgerException(index, where + " is signed with a different root than the entries give:"
+          + " the history up to entry " + index + " was changed or forked");
+    }
+    int cosigned = 0;
+    for (NoteSignature s : note.signatures()) {
+      if (s.name().equals(genesis.getOrigin())) {
+        continue;
+      }
+      Site site = sites.get(s.name());
+      if (site == null) {
+        throw new LedgerException(where + ": cosignature by '" + s.name() + "', which is not an enrolled site");
+      }
+      try {
+        NoteVerifier.of(s.name(), site.key).verify(note.text(), s);
+      } catch (NoteException e) {
+        throw new LedgerException(where + ": cosignature of site '" + s.name() + "' does not verify", e);
+      }
+      cosigned++;
+    }
+    return cosigned;
+  }
+
+  private void checkEntry(long index, byte[] bytes) throws LedgerException {
+    Entry e;
+    try {
+      e = Entry.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException ex) {
+      throw new CorruptLedgerException(index, "not a valid entry: " + ex.getMessage());
+    }
+    if (e.getIndex() != index) {
+      throw new CorruptLedgerException(index, "index field says " + e.getIndex()
+          + " (entries were removed, inserted or reordered)");
+    }
+    if (!MessageDigest.isEqual(lastLeaf, e.getPreviousHash().toByteArray())) {
+      throw new CorruptLedgerException(index, "previous-hash mismatch (the entry before it was changed, removed"
+          + " or reordered)");
+    }
+    if (e.getTimestampMillis() < lastTimestamp) {
+      throw new CorruptLedgerException(index, "timestamp " + e.getTimestampMillis() + " is before the previous "
+          + lastTimestamp);
+    }
+    lastTimestamp = e.getTimestampMillis();
+    if (index == 0 && !e.hasGenesis()) {
+      throw new CorruptLedgerException(0, "first entry is not a genesis entry");
+    }
+    switch (e.getKindCase()) {
+      case GENESIS -> genesis(index, e.getGenesis());
+      case SITE_ENROLLED -> enrol(index, e.getSiteEnrolled());
+      case ROUND_STARTED -> {
+        var r = e.getRoundStarted();
+        if ((long) r.getRound() <= lastRound) {
+          throw new CorruptLedgerException(index, "round " + r.getRound() + " does not follow round " + lastRound);
+        }
+        Set<String> sampled = new HashSet<>();
+        for (String s : r.getSampledSitesList()) {
+          if (!sites.containsKey(s)) {
+            throw new CorruptLedgerException(index, "round " + r.getRound() + " samples '" + s
+                + "', which is not enrolled");
+          }
+          if (!sampled.add(s)) {
+            throw new CorruptLedgerException(index, "round " + r.getRound() + " samples '" + s + "' twice");
+          }
+        }
+        lastRound = r.getRound();
+        rounds.put(lastRound, new Round(sampled));
+      }
+      case DATA_USE -> dataUse(index, e.getDataUse());
+      case ROUND_COMMITTED -> {
+        var c = e.getRoundCommitted();
+        Round r = openRound(index, c.getRound());
+        for (String s : c.getSurvivorsList()) {
+          if (!r.sampled.contains(s)) {
+            throw new CorruptLedgerException(index, "round " + c.getRound() + " survivor '" + s + "' was not sampled");
+          }
+          if (!r.used.contains(s)) {
+            throw new CorruptLedgerException(index, "round " + c.getRound() + " survivor '" + s
+                + "' has no data-use entry");
+          }
+        }
+        r.closed = true;
+        r.model = c.getModelSha256().toByteArray();
+      }
+      case ROUND_ABORTED -> openRound(index, e.getRoundAborted().getRound()).closed = true;
+      case BUDGET_EXHAUSTED -> {
+        Site s = sites.get(e.getBudgetExhausted().getSiteId());
+        if (s == null) {
+          throw new CorruptLedgerException(index, "budget exhausted for '" + e.getBudgetExhausted().getSiteId()
+              + "', which is not enrolled");
+        }
+        s.exhausted = true;
+      }
+      case MODEL_RELEASED -> {
+        var m = e.getModelReleased();
+        Round r = rounds.get(m.getRound());
+        if (r == null || !r.closed || r.model == null) {
+          throw new CorruptLedgerException(index, "model released from round " + m.getRound()
+              + ", which was not committed");
+        }
+        if (!MessageDigest.isEqual(r.model, m.getModelSha256().toByteArray())) {
+          throw new CorruptLedgerException(index, "released model hash is not the one round " + m.getRound()
+              + " committed");
+        }
+      }
+      case KIND_NOT_SET -> throw new CorruptLedgerException(index, "entry has no kind (unknown entry type)");
+      default -> throw new CorruptLedgerException(index, "unknown entry kind " + e.getKindCase());
+    }
+  }
+
+  private void genesis(long index, Genesis g) throws LedgerException {
+    if (index != 0) {
+      throw new CorruptLedgerException(index, "a second genesis entry");
+    }
+    try {
+      coordinator = VerifyingKey.fromBytes(g.getCoordinatorKey().toByteArray());
+    } catch (InvalidKeyException ex) {
+      throw new CorruptLedgerException(0, "coordinator key: " + ex.getMessage());
+    }
+    if (!NoteKeys.validName(g.getOrigin())) {
+      throw new CorruptLedgerException(0, "origin '" + g.getOrigin() + "' is not a valid key name");
+    }
+    genesis = g;
+  }
+
+  private void enrol(long index, SiteEnrolled s) throws LedgerException {
+    String id = s.getSiteId();
+    if (!NoteKeys.validName(id)) {
+      throw new CorruptLedgerException(index, "site id '" + id + "' is empty or has spaces or '+'");
+    }
+    if (sites.containsKey(id)) {
+      throw new CorruptLedgerException(index, "site '" + id + "' is enrolled twice");
+    }
+    if (!(s.getBudgetEpsilon() > 0) || !(s.getBudgetDelta() >= 0 && s.getBudgetDelta() < 1)) {
+      throw new CorruptLedgerException(index, "site '" + id + "' declares an invalid budget (ε="
+          + s.getBudgetEpsilon() + ", δ=" + s.getBudgetDelta() + ")");
+    }
+    try {
+      sites.put(id, new Site(s, VerifyingKey.fromBytes(s.getSigningKey().toByteArray())));
+    } catch (InvalidKeyException ex) {
+      throw new CorruptLedgerException(index, "site '" + id + "' signing key: " + ex.getMessage());
+    }
+  }
+
+  private Round openRound(long index, long round) throws LedgerException {
+    Round r = rounds.get(round);
+    if (r == null) {
+      throw new CorruptLedgerException(index, "round " + round + " was never started");
+    }
+    if (r.closed) {
+      throw new CorruptLedgerException(index, "round " + round + " is already committed or aborted");
+    }
+    return r;
+  }
+
+  private void dataUse(long index, DataUse d) throws LedgerException {
+    byte[] body = d.getBody().toByteArray();
+    DataUseBody u;
+    try {
+      u = DataUseBody.parseFrom(body);
+    } catch (InvalidProtocolBufferException ex) {
+      throw new CorruptLedgerException(index, "data-use body is not valid: " + ex.getMessage());
+    }
+    String id = u.getSiteId();
+    Site site = sites.get(id);
+    if (site == null) {
+      throw new CorruptLedgerException(index, "data use by '" + id + "', which is not enrolled");
+    }
+    byte[] siteSig = d.getSiteSignature().toByteArray();
+    try {
+      DataUseSignatures.verifySite(site.key, body, siteSig);
+    } catch (SignatureException ex) {
+      throw new CorruptLedgerException(index, "site signature of '" + id + "' does not verify");
+    }
+    try {
+      DataUseSignatures.verifyCoordinator(coordinator, body, siteSig, d.getCoordinatorSignature().toByteArray());
+    } catch (SignatureException ex) {
+      throw new CorruptLedgerException(index, "coordinator signature does not verify");
+    }
+    signatures += 2;
+    Round r = openRound(index, u.getRound());
+    if (!r.sampled.contains(id)) {
+      throw new CorruptLedgerException(index, "data use by '" + id + "' in round " + u.getRound()
+          + ", which did not sample it");
+    }
+    if (!r.used.add(id)) {
+      throw new CorruptLedgerException(index, "second data use by '" + id + "' in round " + u.getRound());
+    }
+    if (site.exhausted) {
+      throw new CorruptLedgerException(index, "data use by '" + id + "' after its budget was recorded exhausted");
+    }
+    site.uses++;
+    privacy(index, site, u);
+  }
+
+  private void privacy(long index, Site site, DataUseBody u) throws LedgerException {
+    String id = u.getSiteId();
+    SiteEnrolled declared = site.enrolled;
+    double delta = u.getDelta();
+    double roundEps;
+    double cumulative;
+    if (u.getPrivacyMode() == PrivacyMode.PRIVACY_MODE_NONE) {
+      site.unprotected = true;
+      unprotected++;
+      roundEps = Double.POSITIVE_INFINITY;
+      cumulative = Double.POSITIVE_INFINITY;
+    } else if (u.getPrivacyMode() == PrivacyMode.PRIVACY_MODE_LOCAL
+        || u.getPrivacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+      double q = u.getSamplingRate();
+      double z = u.getNoiseMultiplier();
+      if (!(q > 0 && q <= 1) || !(z > 0) || Double.isInfinite(z) || u.getSteps() == 0
+          || !(u.getClipNorm() > 0) || Double.isInfinite(u.getClipNorm()) || !(delta > 0 && delta < 1)) {
+        throw new CorruptLedgerException(index, "data use by '" + id + "' records invalid mechanism parameters"
+            + " (q=" + q + ", z=" + z + ", steps=" + u.getSteps() + ", clip=" + u.getClipNorm() + ", δ=" + delta + ")");
+      }
+      boolean classic;
+      switch (u.getAccountant()) {
+        case "rdp" -> classic = false;
+        case "rdp-classic" -> classic = true;
+        default -> throw new CorruptLedgerException(index, "unknown accountant '" + u.getAccountant() + "'");
+      }
+      String key = q + "/" + z + "/" + u.getSteps();
+      RdpAccountant one = singleUse.computeIfAbsent(key,
+          k -> new RdpAccountant().composeSampledGaussian(q, z, u.getSteps()));
+      site.accountant.compose(one);
+      roundEps = classic ? one.epsilonClassic(delta) : one.epsilon(delta);
+      cumulative = site.unprotected ? Double.POSITIVE_INFINITY
+          : classic ? site.accountant.epsilonClassic(delta) : site.accountant.epsilon(delta);
+    } else {
+      throw new CorruptLedgerException(index, "data use by '" + id + "' has no privacy mode");
+    }
+    if (!close(u.getRoundEpsilon(), roundEps)) {
+      throw new CorruptLedgerException(index, "round ε of '" + id + "' is recorded as " + u.getRoundEpsilon()
+          + " but recomputes to " + roundEps);
+    }
+    if (!close(u.getCumulativeEpsilon(), cumulative)) {
+      throw new CorruptLedgerException(index, "cumulative ε of '" + id + "' is recorded as "
+          + u.getCumulativeEpsilon() + " but recomputes to " + cumulative);
+    }
+    if (cumulative > declared.getBudgetEpsilon() * (1 + 1e-12)) {
+      throw new CorruptLedgerException(index, "site '" + id + "' has spent ε=" + cumulative
+          + ", more than its declared budget ε=" + declared.getBudgetEpsilon());
+    }
+    if (u.getPrivacyMode() != PrivacyMode.PRIVACY_MODE_NONE && delta > declared.getBudgetDelta()) {
+      throw new CorruptLedgerException(index, "site '" + id + "' uses δ=" + delta + ", more than its declared δ="
+          + declared.getBudgetDelta());
+    }
+    site.spent = cumulative;
+    site.delta = delta;
+  }
+
+  static boolean close(double recorded, double recomputed) {
+    if (Double.isInfinite(recomputed) || Double.isInfinite(recorded)) {
+      return recorded == recomputed;
+    }
+    return Math.abs(recorded - recomputed) <= EPSILON_TOLERANCE * Math.max(1, Math.abs(recomputed));
+  }
+}

@@ -1,0 +1,198 @@
+package org.fedtel.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.fedtel.ledger.v1.DataUse;
+import org.fedtel.ledger.v1.DataUseBody;
+import org.fedtel.ledger.v1.Entry;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tampering with a ledger on disk in each way the issue lists is caught by the audit. */
+class LedgerAuditTest {
+  static final long SEED = 11;
+  @TempDir Path dir;
+  List<byte[]> entries;
+
+  @BeforeEach
+  void build() throws Exception {
+    SyntheticLedger.write(dir, 4, 6, SEED, true);
+    entries = LedgerFiles.read(dir);
+  }
+
+  private String failure() {
+    LedgerException e = assertThrows(LedgerException.class, () -> LedgerAudit.verify(dir));
+    return e.getMessage();
+  }
+
+  private int firstDataUse() throws Exception {
+    for (int i = 0; i < entries.size(); i++) {
+      if (Entry.parseFrom(entries.get(i)).hasDataUse()) {
+        return i;
+      }
+    }
+    throw new AssertionError("no data use");
+  }
+
+  @Test
+  void theUntouchedLedgerVerifies() throws Exception {
+    AuditReport r = LedgerAudit.verify(dir);
+    assertEquals(entries.size(), r.entries());
+    assertEquals(6, r.checkpoints());
+    assertEquals(24, r.cosignatures());
+    assertEquals(4, r.sites().size());
+    for (AuditReport.SiteBudget b : r.sites()) {
+      assertTrue(b.spentEpsilon() > 0 && b.spentEpsilon() <= b.budgetEpsilon(), b.toString());
+    }
+  }
+
+  @Test
+  void aBitFlipInAnyEntryIsCaughtNamingIt() throws Exception {
+    for (int i = 0; i < entries.size(); i++) {
+      List<byte[]> t = new ArrayList<>(entries);
+      byte[] e = t.get(i).clone();
+      e[e.length / 2] ^= 0x04;
+      t.set(i, e);
+      LedgerFiles.write(dir, t); // checksum recomputed: only the chain, signatures or roots can tell
+      String m = failure();
+      assertTrue(m.startsWith("ledger entry " + i + ":") || m.startsWith("ledger entry " + (i + 1) + ":")
+          || m.startsWith("checkpoint"), "entry " + i + ": " + m);
+    }
+    // Without recomputing the checksum the record itself is named.
+    LedgerFiles.write(dir, entries);
+    long off = LedgerFiles.offsetOf(dir, 5);
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve(EntryLog.FILE).toFile(), "rw")) {
+      f.seek(off + 9);
+      int b = f.read();
+      f.seek(off + 9);
+      f.write(b ^ 1);
+    }
+    assertEquals("ledger entry 5: record checksum mismatch (damaged bytes)", failure());
+  }
+
+  @Test
+  void deletingOrReorderingEntriesIsCaught() throws Exception {
+    List<byte[]> t = new ArrayList<>(entries);
+    t.remove(7);
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().startsWith("ledger entry 7: index field says 8"), failure());
+    t = new ArrayList<>(entries);
+    Collections.swap(t, 3, 4);
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().startsWith("ledger entry 3: index field says 4"), failure());
+    t = new ArrayList<>(entries);
+    t.remove(t.size() - 1);
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().contains("entries at the end were removed"), failure());
+  }
+
+  @Test
+  void truncationMidRecordIsCaught() throws Exception {
+    long off = LedgerFiles.offsetOf(dir, entries.size() - 1);
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve(EntryLog.FILE).toFile(), "rw")) {
+      f.setLength(off + 10);
+    }
+    assertTrue(failure().startsWith("ledger entry " + (entries.size() - 1) + ": incomplete record"), failure());
+  }
+
+  @Test
+  void aReplacedSignatureIsCaught() throws Exception {
+    int i = firstDataUse();
+    Entry e = Entry.parseFrom(entries.get(i));
+    int j = i + 1;
+    while (!Entry.parseFrom(entries.get(j)).hasDataUse()) {
+      j++;
+    }
+    // Site signature taken from another data use.
+    DataUse other = Entry.parseFrom(entries.get(j)).getDataUse();
+    List<byte[]> t = new ArrayList<>(entries);
+    t.set(i, e.toBuilder().setDataUse(e.getDataUse().toBuilder().setSiteSignature(other.getSiteSignature()))
+        .build().toByteArray());
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().matches("ledger entry " + i + ": site signature of 'site-\\d\\d' does not verify"), failure());
+    // Coordinator signature replaced.
+    t.set(i, e.toBuilder().setDataUse(e.getDataUse().toBuilder()
+        .setCoordinatorSignature(other.getCoordinatorSignature())).build().toByteArray());
+    LedgerFiles.write(dir, t);
+    assertEquals("ledger entry " + i + ": coordinator signature does not verify", failure());
+  }
+
+  @Test
+  void overstatedOrUnderstatedPrivacySpendIsCaught() throws Exception {
+    int i = firstDataUse();
+    Entry e = Entry.parseFrom(entries.get(i));
+    DataUseBody body = DataUseBody.parseFrom(e.getDataUse().getBody());
+    // A coordinator cannot change the body (the site signed it); re-sign as the site to show the
+    // accountant check itself: the recorded cumulative ε is understated.
+    DataUseBody lie = body.toBuilder().setCumulativeEpsilon(body.getCumulativeEpsilon() * 0.9).build();
+    int site = Integer.parseInt(body.getSiteId().substring(5));
+    byte[] bytes = lie.toByteArray();
+    byte[] siteSig = DataUseSignatures.signBySite(SyntheticLedger.siteKey(SEED, site), bytes);
+    byte[] coordSig = DataUseSignatures.signByCoordinator(SyntheticLedger.coordinatorKey(SEED), bytes, siteSig);
+    List<byte[]> t = new ArrayList<>(entries);
+    t.set(i, e.toBuilder().setDataUse(DataUse.newBuilder().setBody(ByteString.copyFrom(bytes))
+        .setSiteSignature(ByteString.copyFrom(siteSig)).setCoordinatorSignature(ByteString.copyFrom(coordSig)))
+        .build().toByteArray());
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().startsWith("ledger entry " + i + ": cumulative ε of '" + body.getSiteId()
+        + "' is recorded as"), failure());
+  }
+
+  @Test
+  void aRewrittenHistoryIsCaughtByCosignaturesAndByTrustedCheckpoints() throws Exception {
+    SignedNote trusted = Checkpoints.readAll(dir).lastEntry().getValue();
+    // The coordinator rewrites round 2's committed model, re-chains everything after it and re-signs
+    // every checkpoint with its own key; it cannot forge the sites' cosignatures.
+    int k = -1;
+    for (int i = 0; i < entries.size(); i++) {
+      Entry e = Entry.parseFrom(entries.get(i));
+      if (e.hasRoundCommitted() && e.getRoundCommitted().getRound() == 2) {
+        k = i;
+      }
+    }
+    List<byte[]> forged = new ArrayList<>();
+    byte[] prev = new byte[32];
+    for (int i = 0; i < entries.size(); i++) {
+      Entry.Builder b = Entry.parseFrom(entries.get(i)).toBuilder().setPreviousHash(ByteString.copyFrom(prev));
+      if (i == k) {
+        b.getRoundCommittedBuilder().setModelSha256(ByteString.copyFrom(new byte[32]));
+      }
+      byte[] bytes = i < k ? entries.get(i) : b.build().toByteArray();
+      forged.add(bytes);
+      prev = MerkleTree.leafHash(bytes);
+    }
+    LedgerFiles.write(dir, forged);
+    MerkleTree tree = MerkleTree.of(forged);
+    NoteSigner coordinator = NoteSigner.of(SyntheticLedger.ORIGIN, SyntheticLedger.coordinatorKey(SEED));
+    TreeMap<Long, SignedNote> notes = Checkpoints.readAll(dir);
+    for (Map.Entry<Long, SignedNote> n : notes.entrySet()) {
+      Checkpoint c = new Checkpoint(SyntheticLedger.ORIGIN, n.getKey(), tree.root(n.getKey()));
+      List<NoteSignature> sigs = new ArrayList<>();
+      sigs.add(coordinator.sign(c.body()));
+      sigs.addAll(n.getValue().signatures().subList(1, n.getValue().signatures().size()));
+      Files.write(Checkpoints.path(dir, n.getKey()), new SignedNote(c.body(), sigs).toBytes());
+    }
+    assertTrue(failure().matches("checkpoint of size \\d+: cosignature of site 'site-00' does not verify"), failure());
+    // Dropping the cosignatures hides that, but a checkpoint a site accepted earlier exposes it.
+    for (Map.Entry<Long, SignedNote> n : notes.entrySet()) {
+      Checkpoint c = new Checkpoint(SyntheticLedger.ORIGIN, n.getKey(), tree.root(n.getKey()));
+      Files.write(Checkpoints.path(dir, n.getKey()), SignedNote.sign(c.body(), coordinator).toBytes());
+    }
+    LedgerAudit.verify(dir); // self-consistent forgery
+    LedgerException e = assertThrows(LedgerException.class,
+        () -> LedgerAudit.verify(dir, List.of(trusted), (d, t) -> { }));
+    assertTrue(e.getMessage().contains("is signed with a different root than the entries give"), e.getMessage());
+  }
+}

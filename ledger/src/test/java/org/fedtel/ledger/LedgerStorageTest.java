@@ -1,0 +1,168 @@
+package org.fedtel.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.fedtel.ledger.v1.Entry;
+import org.fedtel.ledger.v1.RoundAborted;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LedgerStorageTest {
+  @TempDir Path dir;
+
+  private Ledger open() throws Exception {
+    return Ledger.open(dir, SyntheticLedger.genesis(7), SyntheticLedger.coordinatorKey(7),
+        SyntheticLedger.steppingClock());
+  }
+
+  private static Entry.Builder aborted(long round) {
+    return Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round).setReason("test"));
+  }
+
+  @Test
+  void rootsAndProofsMatchAnInMemoryTreeOfTheStoredBytesAcrossReopen() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 40; i++) {
+        assertEquals(i, l.append(aborted(i)));
+      }
+    }
+    try (Ledger l = open()) {
+      assertEquals(41, l.size());
+      assertEquals(0, l.recovery().bytesCut());
+      for (int i = 41; i <= 70; i++) {
+        l.append(aborted(i));
+      }
+      List<byte[]> stored = LedgerFiles.read(dir);
+      MerkleTree ref = MerkleTree.of(stored);
+      for (long n = 1; n <= l.size(); n += 7) {
+        assertArrayEquals(ref.root(n), l.root(n));
+        for (long i = 0; i < n; i += 5) {
+          MerkleProofs.verifyInclusion(i, n, MerkleTree.leafHash(l.entry(i)), l.inclusionProof(i, n), l.root(n));
+        }
+        MerkleProofs.verifyConsistency(n, l.size(), l.root(n), l.root(), l.consistencyProof(n, l.size()));
+      }
+      assertThrows(IllegalStateException.class, this::open, "a second writer");
+    }
+  }
+
+  @Test
+  void lostHashFileIsRebuiltFromTheEntries() throws Exception {
+    byte[] root;
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 20; i++) {
+        l.append(aborted(i));
+      }
+      root = l.root();
+    }
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve(FileHashStore.FILE).toFile(), "rw")) {
+      f.setLength(f.length() / 3 + 5);
+    }
+    try (Ledger l = open()) {
+      assertTrue(l.recovery().hashesRebuilt() > 0);
+      assertArrayEquals(root, l.root());
+    }
+  }
+
+  @Test
+  void tornTailIsCutBackAndReported() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 10; i++) {
+        l.append(aborted(i));
+      }
+    }
+    Path log = dir.resolve(EntryLog.FILE);
+    long full = Files.size(log);
+    long lastStart = LedgerFiles.offsetOf(dir, 10);
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
+      f.setLength(lastStart + 7); // inside the last record
+    }
+    try (Ledger l = open()) {
+      assertEquals(10, l.size());
+      assertEquals(7, l.recovery().bytesCut());
+      assertNotNull(l.recovery().tornTail());
+      assertEquals(10, l.append(aborted(99)));
+    }
+    assertTrue(Files.size(log) < full + 100);
+    // Zero fill after the last record (a file extended but never written) is a torn tail too.
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
+      f.setLength(f.length() + 4096);
+    }
+    try (Ledger l = open()) {
+      assertEquals(11, l.size());
+      assertEquals(4096, l.recovery().bytesCut());
+    }
+  }
+
+  @Test
+  void damageBeforeTheTailIsATypedErrorNamingTheEntry() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 10; i++) {
+        l.append(aborted(i));
+      }
+    }
+    long off = LedgerFiles.offsetOf(dir, 4);
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve(EntryLog.FILE).toFile(), "rw")) {
+      f.seek(off + 6);
+      int b = f.read();
+      f.seek(off + 6);
+      f.write(b ^ 0x10);
+    }
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, this::open);
+    assertEquals(4, e.entryIndex());
+    assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+  }
+
+  @Test
+  void concurrentAppendersShareFsyncsAndGetDistinctDurableIndexes() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try (Ledger l = open()) {
+      List<Future<Long>> fs = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        long r = i + 1;
+        fs.add(pool.submit(() -> {
+          long idx = l.append(aborted(r));
+          assertTrue(l.size() > idx, "durable before return");
+          return idx;
+        }));
+      }
+      boolean[] seen = new boolean[201];
+      for (Future<Long> f : fs) {
+        long idx = f.get(60, TimeUnit.SECONDS);
+        assertTrue(idx >= 1 && idx <= 200 && !seen[(int) idx]);
+        seen[(int) idx] = true;
+      }
+      assertEquals(201, l.size());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(201, LedgerFiles.read(dir).size());
+  }
+
+  @Test
+  void appendRejectsCallerBugs() throws Exception {
+    try (Ledger l = open()) {
+      assertThrows(IllegalArgumentException.class, () -> l.append(Entry.newBuilder()));
+      assertThrows(IllegalArgumentException.class, () -> l.append(aborted(1).setIndex(5)));
+      assertThrows(IllegalArgumentException.class,
+          () -> l.append(Entry.newBuilder().setGenesis(SyntheticLedger.genesis(7))));
+      assertThrows(LedgerException.class, () -> l.appendDataUse(new byte[] {1, 2, 3}, new byte[64]));
+    }
+    try (Ledger l = open()) {
+      l.close();
+      assertThrows(IllegalStateException.class, () -> l.append(aborted(1)));
+    }
+  }
+}
