@@ -278,7 +278,8 @@ final class Round {
       failures.add(new SiteFailure(id, "missed the deadline of phase " + phase));
     }
     waiting.clear();
-    List<String> done = List.copyOf(answered);
+    // Sorted, so that sums and logs do not depend on arrival order (network == in-process).
+    List<String> done = answered.stream().sorted().toList();
     answered.clear();
     if (done.size() < settings.minParticipants()) {
       return abort(done.size() + " sites completed phase " + phase + ", need " + settings.minParticipants());

@@ -1,0 +1,191 @@
+package org.fedtel.coordinator;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.Envelope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries a {@link Federation} over TCP with mutual TLS. A site's identity is the common name of
+ * the certificate it authenticated with, never the sender id of its envelopes; a peer without a
+ * certificate from the trusted CA fails the handshake. The engine runs on one dedicated thread,
+ * which also ticks it (deadlines, next round) every {@code tickMillis}.
+ */
+public final class CoordinatorServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
+
+  private final Federation federation;
+  private final SslContext ssl;
+  private final int maxFrameBytes;
+  private final ScheduledExecutorService engine = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "fedtel-coordinator-engine");
+    t.setDaemon(true);
+    return t;
+  });
+  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+  /** Connected sites by certified id; touched only on the engine thread. */
+  private final Map<String, Channel> channels = new HashMap<>();
+  private Channel server;
+
+  /** @param ssl a server context requiring client certificates (see {@code TlsContexts}) */
+  public CoordinatorServer(Federation federation, SslContext ssl, int maxFrameBytes) {
+    this.federation = federation;
+    this.ssl = ssl;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Binds and starts ticking. @return the bound port */
+  public int start(InetSocketAddress address, long tickMillis) throws InterruptedException {
+    ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
+            Wire.install(ch.pipeline(), maxFrameBytes, (ctx, v) -> { });
+            ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-site", new SiteHandler());
+          }
+        });
+    server = b.bind(address).sync().channel();
+    engine.scheduleWithFixedDelay(() -> dispatch(federation.onTick()), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** Runs {@code task} on the engine thread. */
+  public void onEngine(Runnable task) {
+    engine.execute(task);
+  }
+
+  private void dispatch(List<Outbound> out) {
+    for (Outbound o : out) {
+      Channel ch = channels.get(o.siteId());
+      if (ch != null) {
+        ch.writeAndFlush(o.envelope());
+      }
+    }
+  }
+
+  /** The certified site id: the CN of the peer's leaf certificate. */
+  static String certifiedId(SslHandler tls) throws SSLPeerUnverifiedException {
+    Certificate[] chain = tls.engine().getSession().getPeerCertificates();
+    X509Certificate leaf = (X509Certificate) chain[0];
+    try {
+      for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return rdn.getValue().toString();
+        }
+      }
+    } catch (InvalidNameException e) {
+      throw new SSLPeerUnverifiedException("peer certificate subject is not a valid name: " + e.getMessage());
+    }
+    throw new SSLPeerUnverifiedException("peer certificate has no common name (site id)");
+  }
+
+  /** One per connection: learns the site id at the handshake, forwards envelopes to the engine. */
+  private final class SiteHandler extends SimpleChannelInboundHandler<Envelope> {
+    private String siteId;
+    private boolean helloSeen;
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof SslHandshakeCompletionEvent hs) {
+        if (!hs.isSuccess()) {
+          log.warn("TLS handshake with {} refused: {}", ctx.channel().remoteAddress(), hs.cause().getMessage());
+          ctx.close();
+          return;
+        }
+        try {
+          siteId = certifiedId(ctx.pipeline().get(SslHandler.class));
+        } catch (SSLPeerUnverifiedException e) {
+          log.warn("refusing {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+          ctx.close();
+        }
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Envelope e) {
+      Channel ch = ctx.channel();
+      String id = siteId;
+      boolean first = !helloSeen;
+      helloSeen = true;
+      engine.execute(() -> {
+        try {
+          if (first) {
+            Channel old = channels.put(id, ch);
+            if (old != null && old != ch) {
+              old.close();
+            }
+            dispatch(federation.onHello(id, e));
+          } else {
+            dispatch(federation.onEnvelope(id, e));
+          }
+        } catch (RejectedMessageException ex) {
+          log.warn("refused message from '{}': {} ({})", id, ex.getMessage(), ex.reason());
+          ch.writeAndFlush(federation.errorFor(ex, e.getRound()));
+          if (first || ex.reason() == RejectedMessageException.Reason.SENDER_MISMATCH) {
+            ch.close();
+          }
+        } catch (RuntimeException ex) {
+          log.error("engine failure on a message from '{}'", id, ex);
+        }
+      });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      String id = siteId;
+      Channel ch = ctx.channel();
+      if (id != null) {
+        engine.execute(() -> {
+          if (channels.get(id) == ch) {
+            channels.remove(id);
+            dispatch(federation.onDisconnect(id));
+          }
+        });
+      }
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.fireExceptionCaught(cause);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (server != null) {
+      server.close().syncUninterruptibly();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    engine.shutdownNow();
+  }
+
+}

@@ -1,0 +1,170 @@
+package org.fedtel.siteagent;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.net.InetSocketAddress;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.Envelope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries a {@link SiteSession} to the coordinator over TCP with mutual TLS 1.3, reconnecting with
+ * exponential backoff (capped) whenever the connection fails or drops; each connection gets a fresh
+ * session from the supplier (which shares the site's budget), so a site that misses a round joins
+ * the next.
+ */
+public final class SiteClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SiteClient.class);
+
+  private final Supplier<SiteSession> sessions;
+  private final SslContext ssl;
+  private final InetSocketAddress coordinator;
+  private final long minBackoffMillis;
+  private final long maxBackoffMillis;
+  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private volatile boolean closed;
+  private volatile Channel channel;
+  private volatile int connections;
+  private long backoff;
+
+  public SiteClient(Supplier<SiteSession> sessions, SslContext ssl, InetSocketAddress coordinator,
+                    long minBackoffMillis, long maxBackoffMillis) {
+    if (minBackoffMillis <= 0 || maxBackoffMillis < minBackoffMillis) {
+      throw new IllegalArgumentException("backoff must satisfy 0 < min <= max");
+    }
+    this.sessions = sessions;
+    this.ssl = ssl;
+    this.coordinator = coordinator;
+    this.minBackoffMillis = minBackoffMillis;
+    this.maxBackoffMillis = maxBackoffMillis;
+    this.backoff = minBackoffMillis;
+  }
+
+  /** TLS 1.3 with the site's certificate, trusting only the consortium CA for the coordinator. */
+  public static SslContext tls(PrivateKey key, X509Certificate[] chain, X509Certificate... trusted) throws SSLException {
+    // No host-name check: the coordinator is identified by a certificate of the consortium CA
+    // (the only trust anchor), not by a DNS name, so sites can reach it by any address.
+    return SslContextBuilder.forClient().keyManager(key, chain).trustManager(trusted)
+        .endpointIdentificationAlgorithm(null).protocols("TLSv1.3").build();
+  }
+
+  /** Starts connecting (and reconnecting) in the background. */
+  public void start() {
+    connect();
+  }
+
+  /** Number of successful TLS handshakes so far. */
+  public int connections() {
+    return connections;
+  }
+
+  /** Closes the current connection, as if the network failed; the client reconnects. */
+  public void dropConnection() {
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    SiteSession session = sessions.get();
+    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), coordinator.getHostString(), coordinator.getPort()));
+            Wire.install(ch.pipeline(), Wire.DEFAULT_MAX_FRAME_BYTES, (ctx, v) -> { });
+            ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-session", new SessionHandler(session));
+          }
+        });
+    ChannelFuture f = b.connect(coordinator);
+    f.addListener(done -> {
+      if (!done.isSuccess()) {
+        scheduleReconnect("connect failed: " + done.cause().getMessage());
+      } else {
+        channel = f.channel();
+        f.channel().closeFuture().addListener(c -> scheduleReconnect("connection closed"));
+      }
+    });
+  }
+
+  private synchronized void scheduleReconnect(String why) {
+    if (closed) {
+      return;
+    }
+    long wait = backoff;
+    backoff = Math.min(maxBackoffMillis, backoff * 2);
+    log.info("site reconnecting in {} ms ({})", wait, why);
+    group.schedule(this::connect, wait, TimeUnit.MILLISECONDS);
+  }
+
+  private final class SessionHandler extends SimpleChannelInboundHandler<Envelope> {
+    private final SiteSession session;
+
+    SessionHandler(SiteSession session) {
+      this.session = session;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof SslHandshakeCompletionEvent hs) {
+        if (hs.isSuccess()) {
+          synchronized (SiteClient.this) {
+            backoff = minBackoffMillis;
+          }
+          connections++;
+          ctx.writeAndFlush(session.hello());
+        } else {
+          log.warn("TLS handshake with the coordinator failed: {}", hs.cause().getMessage());
+          ctx.close();
+        }
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Envelope e) {
+      try {
+        List<Envelope> replies = session.onEnvelope(e);
+        for (Envelope r : replies) {
+          ctx.write(r);
+        }
+        ctx.flush();
+      } catch (RejectedMessageException ex) {
+        log.warn("site {} refused a coordinator message: {} ({})", session.siteId(), ex.getMessage(), ex.reason());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close().syncUninterruptibly();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}
