@@ -19,6 +19,10 @@ public final class RdpAccountant {
 
   private final double[] orders;
   private final double[] rdp;
+  // One step's RDP for the last (q, z) seen: sites compose the same step over and over.
+  private double cachedQ = Double.NaN;
+  private double cachedZ = Double.NaN;
+  private final double[] cachedStep;
 
   /** An accountant over {@link #defaultOrders()}. */
   public RdpAccountant() {
@@ -37,6 +41,7 @@ public final class RdpAccountant {
     }
     this.orders = orders.clone();
     this.rdp = new double[orders.length];
+    this.cachedStep = new double[orders.length];
   }
 
   /** VECTORS.md "default for fedtel": 1.1..10.9 step 0.1, 11..63, 128, 256, 512, 1024 (a copy). */
@@ -81,8 +86,15 @@ public final class RdpAccountant {
     if (steps == 0) {
       return this;
     }
+    if (samplingRate != cachedQ || noiseMultiplier != cachedZ) {
+      for (int i = 0; i < orders.length; i++) {
+        cachedStep[i] = sampledGaussianRdp(samplingRate, noiseMultiplier, orders[i]);
+      }
+      cachedQ = samplingRate;
+      cachedZ = noiseMultiplier;
+    }
     for (int i = 0; i < orders.length; i++) {
-      rdp[i] += steps * sampledGaussianRdp(samplingRate, noiseMultiplier, orders[i]);
+      rdp[i] += steps * cachedStep[i];
     }
     return this;
   }
