@@ -48,6 +48,8 @@ public final class SecAggClient {
   /** Public keys of U1 members of the group, by participant index; null where absent. */
   private byte[][] peerCipherPublic;
   private byte[][] peerMaskPublic;
+  /** X25519(c_sk, c_pk_v) per group member, computed once for sealing and again needed to open. */
+  private byte[][] cipherShared;
   /** Shares held (s_sk and b of each owner), by owner index; null where none was received. */
   private byte[][] heldKeyShares;
   private byte[][] heldSeedShares;
@@ -151,6 +153,7 @@ public final class SecAggClient {
     byte[][] seedShares = Shamir.split(selfMaskSeed, params.threshold(), points, random);
     heldKeyShares = new byte[n][];
     heldSeedShares = new byte[n][];
+    byte[][] sharedSecrets = new byte[n][];
     List<EncryptedShare> out = new ArrayList<>(holders.length - 1);
     for (int i = 0; i < holders.length; i++) {
       int v = holders[i];
@@ -164,11 +167,12 @@ public final class SecAggClient {
       System.arraycopy(keyShares[i], 0, plain, 0, Shamir.SHARE_LENGTH);
       System.arraycopy(seedShares[i], 0, plain, Shamir.SHARE_LENGTH, Shamir.SHARE_LENGTH);
       byte[] shared = KeyAgreement.agree(cipherSecret, cpk[v], to);
+      sharedSecrets[v] = shared;
       out.add(new EncryptedShare(siteId, to,
           ShareCipher.seal(shared, params.round(), siteId, to, plain, random)));
       Arrays.fill(plain, (byte) 0);
-      Arrays.fill(shared, (byte) 0);
     }
+    cipherShared = sharedSecrets;
     peerCipherPublic = cpk;
     peerMaskPublic = spk;
     phase = Phase.SHARED;
@@ -215,8 +219,7 @@ public final class SecAggClient {
         throw new SecAggException(Reason.DUPLICATE_SITE,
             "two shares from '" + es.fromSite() + "'");
       }
-      byte[] shared = KeyAgreement.agree(cipherSecret, peerCipherPublic[v], es.fromSite());
-      byte[] plain = ShareCipher.open(shared, params.round(), es.fromSite(), siteId,
+      byte[] plain = ShareCipher.open(cipherShared[v], params.round(), es.fromSite(), siteId,
           es.ciphertext(), PLAINTEXT_LENGTH);
       keyShares[v] = Arrays.copyOfRange(plain, 0, Shamir.SHARE_LENGTH);
       seedShares[v] = Arrays.copyOfRange(plain, Shamir.SHARE_LENGTH, PLAINTEXT_LENGTH);
@@ -319,6 +322,11 @@ public final class SecAggClient {
     Arrays.fill(cipherSecret, (byte) 0);
     Arrays.fill(maskSecret, (byte) 0);
     Arrays.fill(selfMaskSeed, (byte) 0);
+    for (byte[] b : cipherShared) {
+      if (b != null) {
+        Arrays.fill(b, (byte) 0);
+      }
+    }
     heldKeyShares = null;
     heldSeedShares = null;
   }

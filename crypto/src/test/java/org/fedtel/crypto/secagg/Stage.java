@@ -1,0 +1,72 @@
+package org.fedtel.crypto.secagg;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A round driven step by step (all sites honest and present), for bad-input and attack tests. */
+final class Stage {
+  final SecAggParams params;
+  final Federation federation;
+  final SecAggServer server;
+  final Map<String, SecAggClient> clients = new LinkedHashMap<>();
+  final Map<String, AdvertiseKeys> adverts = new LinkedHashMap<>();
+  final Map<String, EncryptedShares> sent = new LinkedHashMap<>();
+  final long[][] inputs;
+  KeyList keys;
+  Map<String, EncryptedShares> routed;
+  Map<String, MaskedInput> maskedInputs = new LinkedHashMap<>();
+  UnmaskRequest request;
+
+  Stage(int n, long round, long seed) {
+    this(SecAggParams.recommended(round, Federation.sites(n), 32, 6, new byte[32]), seed);
+  }
+
+  Stage(SecAggParams params, long seed) {
+    this.params = params;
+    this.federation = new Federation(params, seed);
+    this.server = new SecAggServer(params, federation.peerKeys);
+    this.inputs = Federation.inputs(params, seed);
+    for (String id : params.participants()) {
+      clients.put(id, federation.client(id));
+    }
+  }
+
+  Stage advertise() throws SecAggException {
+    for (var e : clients.entrySet()) {
+      AdvertiseKeys a = e.getValue().advertiseKeys();
+      adverts.put(e.getKey(), a);
+      server.receiveAdvertisement(e.getKey(), new byte[0], a);
+    }
+    keys = server.keyList();
+    return this;
+  }
+
+  Stage share() throws SecAggException {
+    advertise();
+    for (var e : clients.entrySet()) {
+      EncryptedShares s = e.getValue().shareKeys(keys);
+      sent.put(e.getKey(), s);
+      server.receiveShares(e.getKey(), s);
+    }
+    routed = server.routedShares();
+    return this;
+  }
+
+  Stage mask() throws SecAggException {
+    share();
+    int i = 0;
+    for (var e : clients.entrySet()) {
+      MaskedInput m = e.getValue().maskedInput(routed.get(e.getKey()), inputs[i++]);
+      maskedInputs.put(e.getKey(), m);
+      server.receiveMaskedInput(e.getKey(), m);
+    }
+    request = server.unmaskRequest();
+    return this;
+  }
+
+  List<String> ids() {
+    return new ArrayList<>(clients.keySet());
+  }
+}
