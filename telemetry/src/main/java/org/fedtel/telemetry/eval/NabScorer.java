@@ -22,7 +22,8 @@ import org.fedtel.telemetry.io.TimeWindow;
  *       null detector flags nothing and the perfect score is (number of windows) x A_TP.</li>
  * </ul>
  * Two edge cases NAB's code leaves undefined are settled here: a window limit that is not exactly
- * a row timestamp is snapped to the rows inside it (NAB requires exact timestamps and would fail),
+ * a row timestamp is snapped to the rows inside it (NAB requires exact timestamps and would fail;
+ * with repeated timestamps a window ends at the last row of its end time, where NAB takes the first),
  * and a one-row preceding window (NAB would divide by zero) counts as "no window precedes".
  *
  * <p>NAB additionally optimizes each detector's threshold on the whole corpus ("optimize" step, a
@@ -78,8 +79,8 @@ public final class NabScorer {
   public Sweep sweep(long[] timestamps, List<TimeWindow> windows) {
     int n = timestamps.length;
     for (int i = 1; i < n; i++) {
-      if (timestamps[i] <= timestamps[i - 1]) {
-        throw new IllegalArgumentException("timestamps must strictly increase (row " + i + ")");
+      if (timestamps[i] < timestamps[i - 1]) {
+        throw new IllegalArgumentException("timestamps must not decrease (row " + i + ")");
       }
     }
     // Rows of each window: first row >= start, last row <= end.

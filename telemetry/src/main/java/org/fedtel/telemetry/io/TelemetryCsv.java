@@ -31,7 +31,9 @@ import java.util.Map;
  *       other non-number fail.</li>
  *   <li>Labels: empty, {@code normal} or {@code 0} mean normal; anything else names the anomaly
  *       type.</li>
- *   <li>Per node, timestamps must strictly increase.</li>
+ *   <li>Per node, timestamps must not decrease. Equal timestamps are kept in file order: real
+ *       exports contain them (NAB's realAWSCloudwatch repeats 2014-03-09 03:00:00 twelve times
+ *       where a daylight-saving change folded an hour).</li>
  * </ul>
  */
 public final class TelemetryCsv {
@@ -94,9 +96,9 @@ public final class TelemetryCsv {
       }
       String label = h.labelColumn >= 0 ? normalizeLabel(fields.get(h.labelColumn)) : null;
       long[] last = lastTime.computeIfAbsent(node, k -> new long[] {Long.MIN_VALUE});
-      if (t <= last[0]) {
+      if (t < last[0]) {
         throw new TelemetryFormatException(name, lineNo, starts[h.timeColumn] + 1,
-            "timestamp " + fields.get(h.timeColumn).trim() + " does not increase"
+            "timestamp " + fields.get(h.timeColumn).trim() + " goes back in time"
                 + (node.isEmpty() ? "" : " for node " + node));
       }
       last[0] = t;

@@ -81,8 +81,7 @@ class TelemetryCsvTest {
       java float suffix           |timestamp,a\\n1,2d|                                   t.csv:2:3: value "2d" is not a number
       bad timestamp               |timestamp,a\\n2024-13-01T00:00:00,1|                  t.csv:2:1: timestamp "2024-13-01T00:00:00" is neither
       empty timestamp             |timestamp,a\\n,1|                                     t.csv:2:1: empty timestamp
-      time goes back              |timestamp,a\\n5,1\\n4,1|                              t.csv:3:1: timestamp 4 does not increase
-      repeated time               |timestamp,a\\n5,1\\n5,1|                              t.csv:3:1: timestamp 5 does not increase
+      time goes back              |timestamp,a\\n5,1\\n5,1\\n4,1|                        t.csv:4:1: timestamp 4 goes back in time
       empty node                  |timestamp,node,a\\n5,,1|                              t.csv:2:3: empty node name
       unterminated quote          |timestamp,node,a\\n5,"n1,1|                           t.csv:2:3: unterminated quoted field
       text after quote            |timestamp,node,a\\n5,"n1"x,1|                         t.csv:2:7: text after closing quote
