@@ -238,6 +238,10 @@ document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - state.limit); refreshEntries(); });
   document.getElementById('next').addEventListener('click', () => { if (state.offset + state.limit < state.total) { state.offset += state.limit; refreshEntries(); } });
   document.getElementById('verify').addEventListener('click', verifyEntry);
-  refreshAll();
+  refreshAll().then(() => {
+    // ?autoverify=N opens entry N and verifies it (used by the browser test and for sharing a link).
+    const auto = new URLSearchParams(location.search).get('autoverify');
+    if (auto !== null) openEntry(Number(auto)).then(verifyEntry);
+  });
   setInterval(async () => { try { await refreshStatus(); await refreshSites(); await refreshRounds(); } catch (e) { /* next tick */ } }, 3000);
 });

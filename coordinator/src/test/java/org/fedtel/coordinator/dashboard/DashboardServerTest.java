@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DashboardServerTest {
   static final long SEED = 5;
-  @TempDir static Path dir;
+  static Path dir;
   static Ledger ledger;
   static DashboardServer server;
   static final HttpClient http = HttpClient.newHttpClient();
@@ -61,6 +61,10 @@ class DashboardServerTest {
 
   @BeforeAll
   static void start() throws Exception {
+    if (server != null) {
+      return;
+    }
+    dir = java.nio.file.Files.createTempDirectory("fedtel-dashboard-ledger");
     SyntheticLedger.write(dir, 4, 3, SEED, true);
     ledger = Ledger.open(dir, SyntheticLedger.genesis(SEED), SyntheticLedger.coordinatorKey(SEED), Clock.systemUTC());
     server = DashboardServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), false, LedgerSource.of(ledger), LIVE);
@@ -68,8 +72,11 @@ class DashboardServerTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
-    ledger.close();
+    if (server != null) {
+      server.close();
+      ledger.close();
+      server = null;
+    }
   }
 
   static HttpResponse<String> get(String path) throws Exception {
