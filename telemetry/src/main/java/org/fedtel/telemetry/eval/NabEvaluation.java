@@ -135,7 +135,10 @@ public final class NabEvaluation {
           v[i] = s.values[i][0];
         }
         raw = new WindowedGaussian(settings.gaussianWindow()).scores(v);
-        threshold = Threshold.fromTrainingScores(Arrays.copyOfRange(raw, 1, Math.max(2, probation)), pct);
+        // Calibrate on probationary rows with at least windowLength values of history: the first
+        // few rows' z-scores rest on one or two values (std ~ 0) and would set an absurd threshold.
+        int from = Math.min(settings.windowLength(), Math.max(1, probation - 2));
+        threshold = Threshold.fromTrainingScores(Arrays.copyOfRange(raw, from, Math.max(from + 1, probation)), pct);
       }
       case AUTOENCODER, IFOREST -> {
         WindowSpec spec = new WindowSpec(settings.windowLength(), 1, FeatureMode.RAW);
