@@ -19,6 +19,17 @@ class PldAccountantTest {
   }
 
   @Test
+  void composedGaussiansMatchExactDeltaCurve() {
+    // σ = 2 composed 4 times is σ = 1; δ(ε) is known exactly (Balle & Wang).
+    PldAccountant pld = new PldAccountant().composeSampledGaussian(1.0, 2.0, 4);
+    for (double eps : new double[] {0.0, 0.5, 1.0, 2.0, 4.0}) {
+      double exact = GaussianCalibration.delta(eps, 1.0, 1.0);
+      double d = pld.delta(eps);
+      assertTrue(d >= exact - 1e-12 && d - exact < 1e-4, "eps=" + eps + ": " + d + " vs " + exact);
+    }
+  }
+
+  @Test
   void epsilonInvertsDelta() {
     PldAccountant pld = new PldAccountant().composeSampledGaussian(1.0, 1.0, 1);
     double eps = pld.epsilon(1e-5);
