@@ -173,18 +173,20 @@ class InMemoryFederationTest {
   }
 
   static RoundSettings settings(PrivacyMode mode, int rounds) {
-    return new RoundSettings(rounds, 4, 3, Duration.ofSeconds(5), mode, 1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+    int bits = mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? 32 : 64;
+    return new RoundSettings(rounds, 4, 3, Duration.ofSeconds(5), mode, 1.0, 1.0, 1e-5, 3, 32, 0.1, bits, 0);
   }
 
   Carrier federation(RoundSettings settings, String strategy, double budgetEpsilon) throws Exception {
     Carrier c = new Carrier();
+    TestConsortium keys = new TestConsortium(4);
     double[] trueW = {1.0, -2.0, 0.5};
     for (int i = 0; i < 4; i++) {
       String id = "site-" + i;
       c.sites.put(id, new SiteSession(id, new PrivacyBudget(budgetEpsilon, 1e-5),
-          new LeastSquares(100 + i, trueW, 0.5 * i, 50 + 20 * i), ClearSumForTests.client()));
+          new LeastSquares(100 + i, trueW, 0.5 * i, 50 + 20 * i), keys.client(id)));
     }
-    c.coordinator = new Federation(settings, Strategies.create(strategy, Map.of()), new double[3], ClearSumForTests.server(),
+    c.coordinator = new Federation(settings, Strategies.create(strategy, Map.of()), new double[3], keys.server(),
         c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(7));
     return c;
   }
@@ -274,7 +276,7 @@ class InMemoryFederationTest {
     // site-3 declares a tiny budget in its session, but the coordinator is told a large one:
     // the site must refuse on its own.
     c.sites.put("site-3", new SiteSession("site-3", new PrivacyBudget(0.5, 1e-5),
-        new LeastSquares(9, new double[] {1, 1, 1}, 0, 40), ClearSumForTests.client()));
+        new LeastSquares(9, new double[] {1, 1, 1}, 0, 40), new TestConsortium(4).client("site-3")));
     Envelope hello = c.sites.get("site-3").hello();
     Envelope lying = hello.toBuilder().setHello(hello.getHello().toBuilder().setBudgetEpsilon(100)).build();
     for (String id : List.of("site-0", "site-1", "site-2")) {
@@ -293,7 +295,7 @@ class InMemoryFederationTest {
   void replayedOutOfRoundAndForgedMessagesAreRefusedWithoutHarm() throws Exception {
     Carrier d = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 2), "fedavg", 10);
     d.coordinator = new Federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), Strategies.fedAvg(), new double[3],
-        ClearSumForTests.server(), d.log, new StateStore(dir.resolve("other")), d.clock, new SplittableRandom(1));
+        new TestConsortium(4).server(), d.log, new StateStore(dir.resolve("other")), d.clock, new SplittableRandom(1));
     SiteSession s0 = d.sites.get("site-0");
     d.toSites.addAll(d.coordinator.onHello("site-0", s0.hello()));
     // Envelope claiming another sender.
@@ -341,15 +343,16 @@ class InMemoryFederationTest {
     // Round 2 is in progress: kill the coordinator (drop the engine) before anyone answers.
     c.toSites.clear();
     double[] afterRound1 = c.coordinator.model();
+    TestConsortium keys = new TestConsortium(4);
     Federation restarted = new Federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), Strategies.create("fedavgm", Map.of()),
-        new double[3], ClearSumForTests.server(), c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(8));
+        new double[3], keys.server(), c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(8));
     assertEquals(1, restarted.committedRound());
     assertArrayEquals(afterRound1, restarted.model(), 0);
     assertTrue(c.log.events.stream().anyMatch(e -> e.startsWith("aborted 2 coordinator stopped during the round")), c.log.events.toString());
     c.coordinator = restarted;
     for (String id : c.sites.keySet()) {
       c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5),
-          new LeastSquares(100 + Integer.parseInt(id.substring(5)), new double[] {1.0, -2.0, 0.5}, 0, 50), ClearSumForTests.client()));
+          new LeastSquares(100 + Integer.parseInt(id.substring(5)), new double[] {1.0, -2.0, 0.5}, 0, 50), keys.client(id)));
     }
     c.connectAll();
     c.runRounds(1);

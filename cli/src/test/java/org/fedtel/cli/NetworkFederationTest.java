@@ -46,7 +46,7 @@ class NetworkFederationTest {
   static final double[] TRUE_W = {1.0, -2.0, 0.5};
 
   static RoundSettings settings(int rounds, int sites) {
-    return new RoundSettings(rounds, sites, 3, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_NONE, 1, 1, 1e-5, 3, 32, 0.1, 32, 0);
+    return new RoundSettings(rounds, sites, 3, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_NONE, 1, 1, 1e-5, 3, 32, 0.1, 64, 0);
   }
 
   static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -78,7 +78,8 @@ class NetworkFederationTest {
     SslContext serverTls = TlsContexts.server(coordCert.key(), new java.security.cert.X509Certificate[] {coordCert.cert()}, trusted);
 
     ListLog netLog = new ListLog();
-    Federation fed = new Federation(settings(rounds, n), Strategies.fedAvg(), new double[3], ClearSumForTests.server(),
+    TestConsortium keys = new TestConsortium(n + 1);
+    Federation fed = new Federation(settings(rounds, n), Strategies.fedAvg(), new double[3], keys.server(),
         netLog, new StateStore(dir.resolve("net")), Clock.systemUTC(), new SplittableRandom(7));
     List<SiteClient> clients = new ArrayList<>();
     SelfSignedCertificate stranger = new SelfSignedCertificate("site-9");
@@ -91,11 +92,11 @@ class NetworkFederationTest {
         LeastSquares trainer = data(i);
         SslContext tls = SiteClient.tls(siteCerts.get(i).key(), new java.security.cert.X509Certificate[] {siteCerts.get(i).cert()},
             coordCert.cert());
-        SiteClient c = new SiteClient(() -> new SiteSession(id, budget, trainer, ClearSumForTests.client()), tls, addr, 50, 1000);
+        SiteClient c = new SiteClient(() -> new SiteSession(id, budget, trainer, keys.client(id)), tls, addr, 50, 1000);
         clients.add(c);
         c.start();
       }
-      SiteClient rogue = new SiteClient(() -> new SiteSession("site-9", new PrivacyBudget(10, 1e-5), data(0), ClearSumForTests.client()),
+      SiteClient rogue = new SiteClient(() -> new SiteSession("site-9", new PrivacyBudget(10, 1e-5), data(0), keys.client("site-5")),
           SiteClient.tls(stranger.key(), new java.security.cert.X509Certificate[] {stranger.cert()}, coordCert.cert()), addr, 50, 1000);
       clients.add(rogue);
       rogue.start();
@@ -118,9 +119,9 @@ class NetworkFederationTest {
       InMemoryFederationTest.Carrier c = new InMemoryFederationTest.Carrier();
       for (int i = 0; i < n; i++) {
         String id = "site-" + i;
-        c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5), data(i), ClearSumForTests.client()));
+        c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5), data(i), keys.client(id)));
       }
-      c.coordinator = new Federation(settings(rounds, n), Strategies.fedAvg(), new double[3], ClearSumForTests.server(),
+      c.coordinator = new Federation(settings(rounds, n), Strategies.fedAvg(), new double[3], keys.server(),
           c.log, new StateStore(dir.resolve("mem")), c.clock, new SplittableRandom(7));
       c.connectAll();
       c.runRounds(rounds);

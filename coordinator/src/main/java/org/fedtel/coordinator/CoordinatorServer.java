@@ -69,6 +69,7 @@ public final class CoordinatorServer implements AutoCloseable {
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
             Wire.install(ch.pipeline(), maxFrameBytes, (ctx, v) -> { });
             ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-site", new SiteHandler());
+            ch.pipeline().addLast("fedtel-close-on-error", new CloseOnError());
           }
         });
     server = b.bind(address).sync().channel();
@@ -176,6 +177,20 @@ public final class CoordinatorServer implements AutoCloseable {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       ctx.fireExceptionCaught(cause);
+    }
+  }
+
+  /** Last handler: any other failure (TLS alerts, I/O errors) is logged in one line and closes the connection. */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class CloseOnError extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Throwable root = cause;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      log.warn("closing connection with {}: {}", ctx.channel().remoteAddress(), root.getMessage());
+      ctx.close();
     }
   }
 

@@ -74,6 +74,8 @@ final class Round {
   private SecAggServer secagg;
   private Phase phase = Phase.ADVERTISE;
   private long deadline;
+  private final long rotationSeed;
+  private double effectiveNoiseMultiplier;
 
   Round(long number, RoundSettings settings, Strategy strategy, double[] global, List<String> sampled,
         Map<String, SiteRecord> sites, SecAggServer.Factory secaggFactory, FederationLog log, Clock clock,
@@ -89,6 +91,7 @@ final class Round {
     this.log = log;
     this.clock = clock;
     this.random = random;
+    this.rotationSeed = random.nextLong();
   }
 
   long number() {
@@ -101,6 +104,17 @@ final class Round {
 
   /** Leaves out sites whose budget this round would overspend, then sends RoundStart. */
   Step start() {
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+      try {
+        // The discrete mechanism costs slightly more than a continuous Gaussian with multiplier z;
+        // its zCDP-equivalent multiplier is what is accounted (sites compute the same value).
+        effectiveNoiseMultiplier = SecureAggregation.distributedDp(privacyFor(null), global.length, settings.modulusBits())
+            .effectiveNoiseMultiplier();
+      } catch (IllegalArgumentException e) {
+        log.roundStarted(number, List.of(), privacyFor(null));
+        return abort("distributed DP cannot be configured: " + e.getMessage());
+      }
+    }
     List<String> eligible = new ArrayList<>();
     for (String id : sampled) {
       SampledGaussian event = charge(sites.get(id));
@@ -120,7 +134,11 @@ final class Round {
     if (participants.size() < settings.minParticipants()) {
       return abort("only " + participants.size() + " sampled sites have budget left, need " + settings.minParticipants());
     }
-    secagg = secaggFactory.create(number, secAggParams());
+    try {
+      secagg = secaggFactory.create(number, secAggParams(), privacyFor(null), global.length);
+    } catch (IllegalArgumentException e) {
+      return abort("secure aggregation cannot be set up: " + e.getMessage());
+    }
     deadline = clock.millis() + settings.phaseTimeout().toMillis();
     List<Outbound> out = new ArrayList<>();
     for (String id : participants) {
@@ -132,7 +150,7 @@ final class Round {
               .setOptimizer("sgd")
               .setProximalMu(instructions.proximalMu())
               .setSeed(random.nextLong()))
-          .setSecagg(secAggParams())
+          .setSecagg(secagg.params())
           .setPrivacy(privacyFor(sites.get(id)))
           .setDeadlineEpochMillis(deadline);
       for (double p : global) {
@@ -145,12 +163,13 @@ final class Round {
   }
 
   private SecAggParams secAggParams() {
+    byte[] seed = new byte[32];
+    random.nextBytes(seed);
     return SecAggParams.newBuilder()
         .addAllParticipants(participants)
-        .setThreshold(settings.minParticipants())
         .setModulusBits(settings.modulusBits())
         .setNeighbours(settings.neighbours())
-        .setVectorLength(global.length)
+        .setGraphSeed(com.google.protobuf.ByteString.copyFrom(seed))
         .build();
   }
 
@@ -160,7 +179,7 @@ final class Round {
       // Site-level DP-FedAvg: one release per round of a sum with noise z*C. A participating
       // site is charged without amplification by sampling (q = 1): conservative, and independent
       // of how the coordinator samples, which the sites cannot verify.
-      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, settings.noiseMultiplier(), 1);
+      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, effectiveNoiseMultiplier, 1);
       case PRIVACY_MODE_LOCAL -> {
         long n = Math.max(1, site.exampleCount);
         double q = Math.min(1.0, (double) settings.batchSize() / n);
@@ -173,11 +192,12 @@ final class Round {
 
   private PrivacyParams privacyFor(SiteRecord site) {
     PrivacyParams.Builder p = PrivacyParams.newBuilder().setMode(settings.privacyMode());
+    p.setQuantizationScale(SecureAggregation.FIXED_POINT_SCALE);
     if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE) {
       return p.build();
     }
     p.setClipNorm(settings.clipNorm()).setNoiseMultiplier(settings.noiseMultiplier()).setDelta(settings.delta())
-        .setMinSurvivors(settings.minParticipants());
+        .setMinSurvivors(settings.minParticipants()).setRotationSeed(rotationSeed).setSampledSites(sampled.size());
     if (site != null) {
       SampledGaussian event = charge(site);
       p.setSamplingRate(event.samplingRate()).setSteps((int) event.steps())
@@ -223,9 +243,9 @@ final class Round {
         }
         expect(e, e.hasMaskedInput(), "MaskedInput or DataUseRecord");
         MaskedInput m = e.getMaskedInput();
-        if (m.getValuesCount() != global.length) {
+        if (m.getValuesCount() != secagg.vectorLength()) {
           throw new RejectedMessageException(Reason.BAD_CONTENT,
-              "masked input of '" + siteId + "' has " + m.getValuesCount() + " values, the model has " + global.length);
+              "masked input of '" + siteId + "' has " + m.getValuesCount() + " values, the round expects " + secagg.vectorLength());
         }
         double w = m.getWeight();
         if (!(w > 0) || Double.isInfinite(w) || !Double.isFinite(m.getTrainLoss())) {
@@ -288,14 +308,24 @@ final class Round {
     List<Outbound> out = new ArrayList<>();
     switch (phase) {
       case ADVERTISE -> {
-        KeyList keys = secagg.keyList();
+        KeyList keys;
+        try {
+          keys = secagg.keyList();
+        } catch (AggregationFailedException e) {
+          return abort("secure aggregation: " + e.getMessage());
+        }
         for (String id : done) {
           out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setKeyList(keys)));
         }
         phase = Phase.SHARE;
       }
       case SHARE -> {
-        Map<String, List<EncryptedShare>> routed = secagg.routedShares();
+        Map<String, List<EncryptedShare>> routed;
+        try {
+          routed = secagg.routedShares();
+        } catch (AggregationFailedException e) {
+          return abort("secure aggregation: " + e.getMessage());
+        }
         for (String id : done) {
           EncryptedShares shares = EncryptedShares.newBuilder().addAllShares(routed.getOrDefault(id, List.of())).build();
           out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setEncryptedShares(shares)));
@@ -305,9 +335,13 @@ final class Round {
       }
       case MASK -> {
         maskedSites = done;
-        List<String> dropped = new ArrayList<>(droppedAfterShares);
-        dropped.removeAll(done);
-        droppedAfterShares = List.copyOf(dropped);
+        UnmaskRequest req;
+        try {
+          req = secagg.unmaskRequest();
+        } catch (AggregationFailedException e) {
+          return abort("secure aggregation: " + e.getMessage());
+        }
+        droppedAfterShares = List.copyOf(req.getDroppedList());
         for (String id : done) {
           SampledGaussian event = charges.get(id);
           if (event != null) {
@@ -319,7 +353,6 @@ final class Round {
             }
           }
         }
-        UnmaskRequest req = UnmaskRequest.newBuilder().addAllDropped(droppedAfterShares).addAllSurvivors(done).build();
         for (String id : done) {
           out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setUnmaskRequest(req)));
         }
@@ -337,7 +370,7 @@ final class Round {
   private Step commit(List<Outbound> out) {
     double[] sum;
     try {
-      sum = secagg.sum(maskedSites, droppedAfterShares);
+      sum = secagg.sum();
     } catch (AggregationFailedException e) {
       return abort("secure aggregation failed: " + e.getMessage());
     }

@@ -6,43 +6,49 @@ import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
+import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.SecAggParams;
+import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
 
 /**
- * The server side of one round of secure aggregation (Bonawitz et al., CCS 2017), as the round
- * engine drives it. One object per round; phases are called in order, each at most once per site.
- * Implementations adapt the transport-free engines of {@code org.fedtel.crypto}; they see wire
- * messages and return the exact sum of the survivors' inputs, already dequantized.
+ * The server side of one round of secure aggregation as the round engine drives it: wire messages
+ * in, the dequantized sum out. One object per round; each phase is closed by the call that
+ * produces the next broadcast. The production implementation is {@link SecureAggregation#server}
+ * over the crypto module's engine (Bonawitz et al., CCS 2017; Bell et al., CCS 2020).
  */
 public interface SecAggServer {
   /** Creates the server for one round. */
   interface Factory {
-    SecAggServer create(long round, SecAggParams params);
+    /**
+     * @param secagg the round's parameters, with {@code vector_length} left 0: the factory's
+     *     encoding decides it ({@link #vectorLength()})
+     */
+    SecAggServer create(long round, SecAggParams secagg, PrivacyParams privacy, int modelLength);
   }
 
-  /** Phase 0: a site's public keys. @throws RejectedMessageException if malformed or badly signed */
+  /** The round's parameters as sent to the sites (participants, threshold, graph, vector length). */
+  SecAggParams params();
+
+  /** Length of the ring vectors the sites send (the model length, or padded in distributed DP). */
+  default int vectorLength() {
+    return params().getVectorLength();
+  }
+
   void advertise(String siteId, AdvertiseKeys keys) throws RejectedMessageException;
 
-  /** End of phase 0: the keys of every site that advertised, sent to all of them. */
-  KeyList keyList();
+  KeyList keyList() throws AggregationFailedException;
 
-  /** Phase 1: a site's encrypted shares, one per neighbour. */
   void shares(String siteId, List<EncryptedShare> shares) throws RejectedMessageException;
 
-  /** End of phase 1: the shares addressed to each site, by recipient. */
-  Map<String, List<EncryptedShare>> routedShares();
+  Map<String, List<EncryptedShare>> routedShares() throws AggregationFailedException;
 
-  /** Phase 2: a site's masked input. */
   void masked(String siteId, MaskedInput input) throws RejectedMessageException;
 
-  /** Phase 3: a survivor's revealed shares. */
+  UnmaskRequest unmaskRequest() throws AggregationFailedException;
+
   void unmask(String siteId, UnmaskShares shares) throws RejectedMessageException;
 
-  /**
-   * The unmasked sum of the survivors' inputs, dequantized.
-   *
-   * @throws AggregationFailedException if too few shares were revealed to remove the masks
-   */
-  double[] sum(List<String> survivors, List<String> dropped) throws AggregationFailedException;
+  /** The unmasked sum of the survivors' inputs, dequantized to model units (length = model). */
+  double[] sum() throws AggregationFailedException;
 }

@@ -19,7 +19,8 @@ import org.fedtel.protocol.v1.UnmaskShares;
 public interface SecAggClient {
   /** Creates the client for one round. */
   interface Factory {
-    SecAggClient create(long round, String siteId, SecAggParams params, PrivacyParams privacy);
+    /** @throws IllegalArgumentException if the parameters are inconsistent (the site refuses the round) */
+    SecAggClient create(long round, String siteId, SecAggParams params, PrivacyParams privacy, int modelLength);
   }
 
   AdvertiseKeys advertise();
@@ -34,7 +35,7 @@ public interface SecAggClient {
    * Quantizes, noises (distributed mode) and masks {@code input}; only the {@code values} of the
    * result are set, the session adds weight and loss.
    */
-  MaskedInput mask(double[] input);
+  MaskedInput mask(double[] input) throws RejectedMessageException;
 
   /** @throws RejectedMessageException if the request asks for both shares of one site or names strangers */
   UnmaskShares unmask(UnmaskRequest request) throws RejectedMessageException;

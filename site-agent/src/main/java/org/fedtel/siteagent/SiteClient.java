@@ -97,6 +97,7 @@ public final class SiteClient implements AutoCloseable {
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), coordinator.getHostString(), coordinator.getPort()));
             Wire.install(ch.pipeline(), Wire.DEFAULT_MAX_FRAME_BYTES, (ctx, v) -> { });
             ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-session", new SessionHandler(session));
+            ch.pipeline().addLast("fedtel-close-on-error", new CloseOnError());
           }
         });
     ChannelFuture f = b.connect(coordinator);
@@ -155,6 +156,20 @@ public final class SiteClient implements AutoCloseable {
       } catch (RejectedMessageException ex) {
         log.warn("site {} refused a coordinator message: {} ({})", session.siteId(), ex.getMessage(), ex.reason());
       }
+    }
+  }
+
+  /** Last handler: any other failure (TLS alerts, I/O errors) is logged in one line and closes the connection. */
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class CloseOnError extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Throwable root = cause;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      log.warn("closing connection with {}: {}", ctx.channel().remoteAddress(), root.getMessage());
+      ctx.close();
     }
   }
 

@@ -114,9 +114,8 @@ public final class SiteSession {
       throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round + " but round " + highestRound + " was already seen");
     }
     RoundStart rs = e.getRoundStart();
-    if (rs.getParametersCount() == 0 || rs.getSecagg().getVectorLength() != rs.getParametersCount()) {
-      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has " + rs.getParametersCount()
-          + " parameters but secure aggregation is for " + rs.getSecagg().getVectorLength());
+    if (rs.getParametersCount() == 0) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has no parameters");
     }
     for (double p : rs.getParametersList()) {
       if (!Double.isFinite(p)) {
@@ -141,7 +140,15 @@ public final class SiteSession {
       logger.info("site {} refuses round {}: {}", siteId, round, refusal);
       return List.of(envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(false).setReason(refusal)).build());
     }
-    active = new Active(round, rs, secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy()));
+    SecAggClient client;
+    try {
+      client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), rs.getParametersCount());
+    } catch (IllegalArgumentException ex) {
+      String why = "secure aggregation parameters rejected: " + ex.getMessage();
+      logger.warn("site {} refuses round {}: {}", siteId, round, why);
+      return List.of(envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(false).setReason(why)).build());
+    }
+    active = new Active(round, rs, client);
     active.charge = charge;
     AdvertiseKeys keys = active.client.advertise();
     return List.of(
@@ -154,7 +161,9 @@ public final class SiteSession {
     PrivacyParams p = rs.getPrivacy();
     return switch (p.getMode()) {
       case PRIVACY_MODE_NONE -> null;
-      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, p.getNoiseMultiplier(), 1);
+      // The discrete mechanism's zCDP-equivalent multiplier, recomputed here from the parameters.
+      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0,
+          SecureAggregation.distributedDp(p, rs.getParametersCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
       case PRIVACY_MODE_LOCAL -> {
         long n = Math.max(1, trainer.exampleCount());
         int batch = rs.getTrainConfig().getBatchSize();

@@ -1,0 +1,49 @@
+package org.fedtel.cli;
+
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.Map;
+import org.fedtel.coordinator.SecAggServer;
+import org.fedtel.crypto.SigningKey;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.crypto.secagg.PeerKeys;
+import org.fedtel.siteagent.SecAggClient;
+import org.fedtel.siteagent.SecureAggregation;
+
+/** Deterministic Ed25519 keys for test sites, and the real secure-aggregation engines over them. */
+final class TestConsortium {
+  private final Map<String, SigningKey> keys = new HashMap<>();
+  private final PeerKeys peerKeys;
+
+  TestConsortium(int sites) {
+    Map<String, VerifyingKey> verifying = new HashMap<>();
+    for (int i = 0; i < sites; i++) {
+      byte[] seed = new byte[SigningKey.SEED_LENGTH];
+      seed[0] = (byte) i;
+      seed[1] = 42;
+      SigningKey k = SigningKey.fromSeed(seed);
+      keys.put("site-" + i, k);
+      verifying.put("site-" + i, k.verifyingKey());
+    }
+    peerKeys = PeerKeys.of(verifying);
+  }
+
+  static SecureRandom random(long seed) {
+    try {
+      SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
+      r.setSeed(seed);
+      return r;
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  SecAggServer.Factory server() {
+    return org.fedtel.coordinator.SecureAggregation.server(peerKeys);
+  }
+
+  SecAggClient.Factory client(String siteId) {
+    return SecureAggregation.client(keys.get(siteId), peerKeys, random(siteId.hashCode()));
+  }
+}
