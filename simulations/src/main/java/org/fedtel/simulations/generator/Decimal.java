@@ -48,22 +48,49 @@ final class Decimal {
 
   static int writeLong(byte[] buf, int pos, long v) {
     if (v < 0) {
+      if (v == Long.MIN_VALUE) {
+        throw new IllegalArgumentException("cannot format Long.MIN_VALUE");
+      }
       buf[pos++] = '-';
       v = -v;
     }
-    if (v == 0) {
-      buf[pos++] = '0';
-      return pos;
+    int len = 1;
+    while (len < 19 && v >= POW10_LONG[len]) {
+      len++;
     }
-    int digits = 0;
-    for (long t = v; t > 0; t /= 10) {
-      digits++;
+    int end = pos + len;
+    int p = end;
+    // Two digits per division (the JIT turns division by a constant into a multiply).
+    while (v >= 100) {
+      long q = v / 100;
+      int r = (int) (v - q * 100);
+      v = q;
+      buf[--p] = ONES[r];
+      buf[--p] = TENS[r];
     }
-    for (int i = digits - 1; i >= 0; i--) {
-      buf[pos + i] = (byte) ('0' + v % 10);
-      v /= 10;
+    if (v >= 10) {
+      buf[--p] = ONES[(int) v];
+      buf[--p] = TENS[(int) v];
+    } else {
+      buf[--p] = (byte) ('0' + v);
     }
-    return pos + digits;
+    return end;
+  }
+
+  private static final long[] POW10_LONG = new long[19];
+  private static final byte[] TENS = new byte[100];
+  private static final byte[] ONES = new byte[100];
+
+  static {
+    long p = 1;
+    for (int i = 0; i < 19; i++) {
+      POW10_LONG[i] = p;
+      p *= 10;
+    }
+    for (int i = 0; i < 100; i++) {
+      TENS[i] = (byte) ('0' + i / 10);
+      ONES[i] = (byte) ('0' + i % 10);
+    }
   }
 
   /** The same text as a String (for JSON). */

@@ -10,11 +10,14 @@ import java.nio.charset.StandardCharsets;
  * type. Formats straight into a byte buffer: no strings, no boxing per value.
  */
 final class NodeCsvWriter implements AutoCloseable {
-  private static final Metric[] METRICS = Metric.values();
+  private static final int[] DECIMALS = new int[Metric.COUNT];
   private static final byte[] NORMAL = "normal".getBytes(StandardCharsets.US_ASCII);
   private static final byte[][] LABELS = new byte[AnomalyType.values().length][];
 
   static {
+    for (Metric m : Metric.values()) {
+      DECIMALS[m.ordinal()] = m.decimals();
+    }
     for (AnomalyType t : AnomalyType.values()) {
       LABELS[t.ordinal()] = t.label().getBytes(StandardCharsets.US_ASCII);
     }
@@ -54,9 +57,9 @@ final class NodeCsvWriter implements AutoCloseable {
     buf[pos++] = ',';
     System.arraycopy(node, 0, buf, pos, node.length);
     pos += node.length;
-    for (Metric m : METRICS) {
+    for (int i = 0; i < DECIMALS.length; i++) {
       buf[pos++] = ',';
-      pos = Decimal.write(buf, pos, values[m.ordinal()], m.decimals());
+      pos = Decimal.write(buf, pos, values[i], DECIMALS[i]);
     }
     buf[pos++] = ',';
     byte[] l = label == null ? NORMAL : LABELS[label.ordinal()];

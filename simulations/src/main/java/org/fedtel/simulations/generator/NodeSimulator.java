@@ -27,6 +27,11 @@ final class NodeSimulator {
   private final double inletBaseC;
   private final double dailyPhase;
   private final double[] g = new double[NOISE];
+  private final double decay20;
+  private final double decay30;
+  private final double decay45;
+  private final double decay60;
+  private final double decay1800;
 
   // Fixed per node.
   private final double cores;
@@ -60,6 +65,11 @@ final class NodeSimulator {
     this.hw = hw;
     this.rng = rng;
     this.dt = intervalSeconds;
+    this.decay20 = StrictMath.exp(-dt / 20);
+    this.decay30 = StrictMath.exp(-dt / 30);
+    this.decay45 = StrictMath.exp(-dt / 45);
+    this.decay60 = StrictMath.exp(-dt / 60);
+    this.decay1800 = StrictMath.exp(-dt / 1800);
     this.inletBaseC = inletBaseC;
     this.dailyPhase = dailyPhaseSeconds;
     this.cores = hw.cores();
@@ -101,7 +111,7 @@ final class NodeSimulator {
       jobScale = jobSerial < 0 ? 1 : 0.75 + 0.5 * ((SplitMix.mix(jobSerial * 31L + 7) >>> 11) * 0x1.0p-53);
     }
     wobble = 0.95 * wobble + 0.0312 * g[0];
-    double f = StrictMath.exp(wobble);
+    double f = 1 + wobble * (1 + wobble * (0.5 + wobble / 6)); // exp(wobble) to third order; |wobble| is small
     double v = speed;
 
     // Application demand.
@@ -251,7 +261,7 @@ final class NodeSimulator {
 
     double running = Math.max(1, Math.round(appThreads * share + anomThreads + 1 + Math.abs(g[8]) + cron * 2));
     double blocked = Math.max(0, Math.round(fsLoad * 3 + anomBlocked + 0.4 * g[9]));
-    double decay = StrictMath.exp(-dt / 60);
+    double decay = decay60;
     load = load * decay + (running + blocked) * (1 - decay);
     out[PROCS_RUNNING.ordinal()] = running;
     out[PROCS_BLOCKED.ordinal()] = blocked;
@@ -266,9 +276,9 @@ final class NodeSimulator {
     if (jobSerial < 0) {
       appAnonKb = 0;
     } else {
-      appAnonKb += (appAnonTarget - appAnonKb) * (1 - StrictMath.exp(-dt / 30));
+      appAnonKb += (appAnonTarget - appAnonKb) * (1 - decay30);
     }
-    double growth = Math.max(0, appAnonTarget - appAnonKb) * (1 - StrictMath.exp(-dt / 30));
+    double growth = Math.max(0, appAnonTarget - appAnonKb) * (1 - decay30);
     leakKb = anomaly == AnomalyType.MEMLEAK ? leakKb + leakRate * dt : 0;
     eaterKb = anomaly == AnomalyType.MEMEATER ? eaterKb + Math.min(eaterTarget - eaterKb, 2e6 * dt) : 0;
     double anonDemand = osAnonKb * (1 + 0.01 * g[12]) + appAnonKb + leakKb + eaterKb;
@@ -276,10 +286,10 @@ final class NodeSimulator {
     cachedKb += fileKbIn * 0.9 + 200 * dt;
     double dirtyIn = writeBytes / 1024 * dt + 50 * dt;
     dirtyKb += dirtyIn;
-    double flushed = dirtyKb * (1 - StrictMath.exp(-dt / 20));
+    double flushed = dirtyKb * (1 - decay20);
     dirtyKb -= flushed;
     double writebackKb = Math.min(flushed * 0.25, Math.max(0, cachedKb - dirtyKb));
-    slabKb = slabBaseKb + (slabKb - slabBaseKb) * StrictMath.exp(-dt / 1800) + meta * 0.6 * dt;
+    slabKb = slabBaseKb + (slabKb - slabBaseKb) * decay1800 + meta * 0.6 * dt;
     double buffersKb = buffersBaseKb * (1 + 0.02 * g[13]);
     double minCached = totalKb * 0.005;
     cachedKb = Math.max(cachedKb, dirtyKb + writebackKb + minCached);
@@ -348,7 +358,7 @@ final class NodeSimulator {
 
     // Frequency, counters, power, temperatures.
     double busy = (userCores + sysCores) / cores;
-    double freq = hw.turboMhz() - (hw.turboMhz() - hw.baseMhz()) * StrictMath.pow(busy, 0.8)
+    double freq = hw.turboMhz() - (hw.turboMhz() - hw.baseMhz()) * Curves.pow08(busy)
         - Math.max(0, cpuTemp - 88) * 40;
     double hz = freq * 1e6;
     double appShare = userDemand > 0 ? appUser / userDemand : 0;
@@ -372,9 +382,9 @@ final class NodeSimulator {
     double memGb = totalKb / (1 << 20);
     out[DRAM_POWER_W.ordinal()] = round(memGb * (0.02 + 0.08 * bwShare) + 0.3 * g[2], 2);
     double inlet = inletBaseC + inletOffset
-        + 1.5 * StrictMath.sin(2 * Math.PI * floorMod(time + dailyPhase, 86_400) / 86_400);
+        + 1.5 * Curves.dailySine(floorMod(time + dailyPhase, 86_400) / 86_400);
     double target = inlet + 8 + tempOffset + 45 * (watts / powerEfficiency - hw.idleWatts()) / span;
-    cpuTemp += (target - cpuTemp) * (1 - StrictMath.exp(-dt / 45));
+    cpuTemp += (target - cpuTemp) * (1 - decay45);
     out[CPU_TEMP_C.ordinal()] = round(cpuTemp + 0.2 * g[3], 2);
     out[INLET_TEMP_C.ordinal()] = round(inlet + 0.1 * g[4], 2);
     out[FAN_RPM.ordinal()] = Math.round(Math.min(14_000, 2500 + 180 * Math.max(0, cpuTemp - 40)) + 40 * g[5]);

@@ -159,15 +159,32 @@ public final class TelemetryGenerator {
   }
 
   private SiteSummary writeSite(Path dir, int site, LongConsumer nodesDone) throws IOException {
-    SitePlan plan = plan(site);
     Path siteDir = dir.resolve(siteDirectory(site));
     Files.createDirectories(siteDir);
+    int width = nodeWidth(site);
+    SitePlan plan = plan(site);
+    SiteSummary summary = writeCsv(site, plan, node -> Files.newOutputStream(siteDir.resolve("node-" + pad(node, width)
+        + ".csv")), nodesDone);
+    try (BufferedWriter w = Files.newBufferedWriter(siteDir.resolve("site.json"), StandardCharsets.UTF_8)) {
+      w.write(Manifest.siteJson(config, plan, summary, this));
+    }
+    return summary;
+  }
+
+  /**
+   * Writes each node of {@code site} as CSV (the format of the node files of {@link #writeTo}) to
+   * the stream {@code streams} opens for it, and closes it.
+   */
+  public SiteSummary writeSiteCsv(int site, NodeStreams streams) throws IOException {
+    return writeCsv(site, plan(site), streams, n -> {});
+  }
+
+  private SiteSummary writeCsv(int site, SitePlan plan, NodeStreams streams, LongConsumer nodesDone)
+      throws IOException {
     long[] counts = new long[AnomalyType.values().length];
     double[] values = new double[Metric.COUNT];
-    int width = nodeWidth(site);
     for (int node = 0; node < plan.profile.nodes(); node++) {
-      Path file = siteDir.resolve("node-" + pad(node, width) + ".csv");
-      try (OutputStream os = Files.newOutputStream(file);
+      try (OutputStream os = streams.open(node);
           NodeCsvWriter w = new NodeCsvWriter(os, nodeName(site, node))) {
         runNode(site, plan, node, values, counts, (n, time, v, label, x) -> {
           try {
@@ -176,14 +193,12 @@ public final class TelemetryGenerator {
             throw new UncheckedIOException(e);
           }
         });
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
       }
       nodesDone.accept(1);
     }
-    SiteSummary summary = summary(site, plan, counts);
-    try (BufferedWriter w = Files.newBufferedWriter(siteDir.resolve("site.json"), StandardCharsets.UTF_8)) {
-      w.write(Manifest.siteJson(config, plan, summary, this));
-    }
-    return summary;
+    return summary(site, plan, counts);
   }
 
   private SitePlan plan(int site) {

@@ -112,8 +112,11 @@ class HeterogeneityTest {
     }
   }
 
+  /** A site whose jobs may span all 8 nodes, with an even application mix. */
   static SitePlan plan(GeneratorConfig c) {
-    TelemetryGenerator g = new TelemetryGenerator(c);
-    return SitePlan.build(c, g.profile(0), new SplitMix(c.seed()).fork(0));
+    double[] mix = new double[AppCatalogue.size()];
+    java.util.Arrays.fill(mix, 1.0 / mix.length);
+    SiteProfile p = new SiteProfile(0, 8, Hardware.CLASSES.get(1), mix, 300, 8, 21, 0);
+    return SitePlan.build(c, p, new SplitMix(c.seed()).fork(0));
   }
 }
