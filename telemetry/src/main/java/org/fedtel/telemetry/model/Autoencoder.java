@@ -227,8 +227,12 @@ public final class Autoencoder {
         for (int j = 0; j < delta.length; j++) {
           double dj = delta[j];
           int row = w + j * nIn;
-          for (int i = 0; i < nIn; i++) {
-            g[row + i] = dj * prev[i];
+          if (dj == 0) {
+            Arrays.fill(g, row, row + nIn, 0.0); // inactive ReLU unit: a plain store, no multiply
+          } else {
+            for (int i = 0; i < nIn; i++) {
+              g[row + i] = dj * prev[i];
+            }
           }
           g[b + j] = dj;
         }
