@@ -17,7 +17,6 @@ import java.security.SignatureException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,7 +56,7 @@ public final class Ledger implements AutoCloseable {
   private final FileHashStore hashes;
   private final MerkleTree tree;
   private final Genesis genesis;
-  private final Map<String, VerifyingKey> siteKeys = new HashMap<>();
+  private final Map<String, VerifyingKey> siteKeys = new java.util.concurrent.ConcurrentHashMap<>();
   private final Recovery recovery;
   private final Object commitLock = new Object();
 
@@ -251,24 +250,43 @@ public final class Ledger implements AutoCloseable {
    * entry's index once it is durable.
    */
   public long append(Entry.Builder kind) throws IOException {
-    switch (kind.getKindCase()) {
-      case KIND_NOT_SET -> throw new IllegalArgumentException("entry kind is not set");
-      case GENESIS -> throw new IllegalArgumentException("the genesis entry is written when the ledger is created");
-      case DATA_USE -> throw new IllegalArgumentException("data-use entries go through appendDataUse");
-      default -> { }
+    return appendAll(List.of(kind));
+  }
+
+  /**
+   * Appends several entries in order with one fsync (e.g. the records of one round), each as in
+   * {@link #append}. Returns the index of the last once all are durable.
+   */
+  public long appendAll(List<Entry.Builder> kinds) throws IOException {
+    if (kinds.isEmpty()) {
+      throw new IllegalArgumentException("nothing to append");
     }
-    if (kind.getIndex() != 0 || kind.getTimestampMillis() != 0 || !kind.getPreviousHash().isEmpty()) {
-      throw new IllegalArgumentException("index, timestamp and previous hash are set by the ledger");
-    }
-    long index;
-    synchronized (this) {
-      index = appendLocked(kind.clone());
+    List<VerifyingKey> keys = new ArrayList<>();
+    for (Entry.Builder kind : kinds) {
+      switch (kind.getKindCase()) {
+        case KIND_NOT_SET -> throw new IllegalArgumentException("entry kind is not set");
+        case GENESIS -> throw new IllegalArgumentException("the genesis entry is written when the ledger is created");
+        case DATA_USE -> throw new IllegalArgumentException("data-use entries go through appendDataUse");
+        default -> { }
+      }
+      if (kind.getIndex() != 0 || kind.getTimestampMillis() != 0 || !kind.getPreviousHash().isEmpty()) {
+        throw new IllegalArgumentException("index, timestamp and previous hash are set by the ledger");
+      }
       if (kind.hasSiteEnrolled()) {
         try {
-          siteKeys.put(kind.getSiteEnrolled().getSiteId(),
-              VerifyingKey.fromBytes(kind.getSiteEnrolled().getSigningKey().toByteArray()));
+          keys.add(VerifyingKey.fromBytes(kind.getSiteEnrolled().getSigningKey().toByteArray()));
         } catch (InvalidKeyException e) {
           throw new IllegalArgumentException("enrolled signing key: " + e.getMessage(), e);
+        }
+      }
+    }
+    long index = -1;
+    synchronized (this) {
+      int k = 0;
+      for (Entry.Builder kind : kinds) {
+        index = appendLocked(kind.clone());
+        if (kind.hasSiteEnrolled()) {
+          siteKeys.put(kind.getSiteEnrolled().getSiteId(), keys.get(k++));
         }
       }
     }
@@ -289,18 +307,19 @@ public final class Ledger implements AutoCloseable {
     } catch (InvalidProtocolBufferException e) {
       throw new LedgerException("data-use body is not a DataUseBody: " + e.getMessage());
     }
+    // Signature work happens outside the append lock so that concurrent appenders overlap it.
+    VerifyingKey siteKey = siteKeys.get(parsed.getSiteId());
+    if (siteKey == null) {
+      throw new LedgerException("data use by site '" + parsed.getSiteId() + "', which is not enrolled");
+    }
+    try {
+      DataUseSignatures.verifySite(siteKey, body, siteSignature);
+    } catch (SignatureException e) {
+      throw new LedgerException("data use by site '" + parsed.getSiteId() + "': site signature does not verify");
+    }
+    byte[] coordinatorSignature = DataUseSignatures.signByCoordinator(coordinatorKey, body, siteSignature);
     long index;
     synchronized (this) {
-      VerifyingKey siteKey = siteKeys.get(parsed.getSiteId());
-      if (siteKey == null) {
-        throw new LedgerException("data use by site '" + parsed.getSiteId() + "', which is not enrolled");
-      }
-      try {
-        DataUseSignatures.verifySite(siteKey, body, siteSignature);
-      } catch (SignatureException e) {
-        throw new LedgerException("data use by site '" + parsed.getSiteId() + "': site signature does not verify");
-      }
-      byte[] coordinatorSignature = DataUseSignatures.signByCoordinator(coordinatorKey, body, siteSignature);
       index = appendLocked(Entry.newBuilder().setDataUse(DataUse.newBuilder()
           .setBody(com.google.protobuf.ByteString.copyFrom(body))
           .setSiteSignature(com.google.protobuf.ByteString.copyFrom(siteSignature))

@@ -120,8 +120,7 @@ public final class LedgerAudit {
     CompactRange range = new CompactRange();
     int[] cosigs = {0};
     int[] verifiedCheckpoints = {0};
-    EntryLog.Scan scan = EntryLog.scan(file, (index, offset, bytes) -> {
-      byte[] leaf = MerkleTree.leafHash(bytes);
+    EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaf) -> {
       checkEntry(index, bytes);
       lastLeaf = leaf;
       range.append(leaf);
