@@ -45,6 +45,7 @@ public final class Ledger implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
   static final String CHECKPOINT_DIR = "checkpoints";
   static final String LOCK_FILE = "writer.lock";
+  static final String HASHES_SYNCED = "hashes.synced";
 
   private final Path dir;
   private final SigningKey coordinatorKey;
@@ -203,7 +204,8 @@ public final class Ledger implements AutoCloseable {
   private long repairHashes(List<byte[]> leaves) throws IOException {
     long expected = HashStore.countFor(size);
     long have = hashes.count();
-    if (have == expected && size > 0
+    long synced = readSyncedHashes();
+    if (synced == size && have == expected && size > 0
         && Arrays.equals(hashes.get(HashStore.position(0, size - 1)), leaves.get((int) (size - 1)))) {
       return 0;
     }
@@ -220,7 +222,8 @@ public final class Ledger implements AutoCloseable {
           hi = mid - 1;
         }
       }
-      keep = lo;
+      // Hashes past the last synced size were never fsynced: after a power loss they may be garbage.
+      keep = Math.min(lo, synced);
       while (keep > 0 && !Arrays.equals(hashes.get(HashStore.position(0, keep - 1)), leaves.get((int) (keep - 1)))) {
         keep = 0; // the stored hashes disagree with the entries: rebuild all of them
       }
@@ -230,11 +233,36 @@ public final class Ledger implements AutoCloseable {
     for (long i = keep; i < size; i++) {
       t.appendLeafHash(leaves.get((int) i));
     }
-    hashes.force();
+    syncHashes(size);
     if (size - keep > 0) {
       LOG.info("ledger {}: rebuilt node hashes of {} entries", dir, size - keep);
     }
     return size - keep;
+  }
+
+  private long readSyncedHashes() {
+    try {
+      return Long.parseLong(Files.readString(dir.resolve(HASHES_SYNCED)).strip());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** Fsyncs the node hashes of the first {@code upTo} entries and records that they are durable. */
+  private void syncHashes(long upTo) throws IOException {
+    hashes.force();
+    Path target = dir.resolve(HASHES_SYNCED);
+    Path tmp = dir.resolve(HASHES_SYNCED + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(ByteBuffer.wrap((upTo + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   private void recordOffset(long index, long offset) {
@@ -371,8 +399,9 @@ public final class Ledger implements AutoCloseable {
         target = size;
       }
       try {
+        // Only the entries need to be durable: node hashes are derived from them, fsynced with
+        // each checkpoint and on close, and rebuilt on open past the last synced size.
         log.force(false);
-        hashes.force();
       } catch (IOException e) {
         failed = true;
         throw e;
@@ -460,6 +489,7 @@ public final class Ledger implements AutoCloseable {
     }
     SignedNote note = SignedNote.sign(c.body(), checkpointSigner);
     synchronized (this) {
+      syncHashes(size);
       Optional<SignedNote> existing = readCheckpoint(c.size());
       if (existing.isPresent() && existing.get().text().equals(note.text())) {
         return existing.get(); // keep cosignatures already collected for this size
@@ -543,6 +573,18 @@ public final class Ledger implements AutoCloseable {
       }
       closed = true;
     }
+    try {
+      if (!failed) {
+        synchronized (this) {
+          syncHashes(size);
+        }
+      }
+    } finally {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() throws IOException {
     try {
       log.close();
       hashes.close();

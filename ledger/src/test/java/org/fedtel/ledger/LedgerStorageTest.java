@@ -77,6 +77,29 @@ class LedgerStorageTest {
   }
 
   @Test
+  void hashesPastTheLastSyncAreRebuiltAfterACrash() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 20; i++) {
+        l.append(aborted(i));
+      }
+      l.signCheckpoint(); // hashes of 21 entries synced
+      for (int i = 21; i <= 30; i++) {
+        l.append(aborted(i));
+      }
+    }
+    // Simulate a power loss that kept the entries (fsynced) but garbled the unsynced hash tail.
+    Files.writeString(dir.resolve(Ledger.HASHES_SYNCED), "21\n");
+    try (RandomAccessFile f = new RandomAccessFile(dir.resolve(FileHashStore.FILE).toFile(), "rw")) {
+      f.seek(HashStore.countFor(25) * 32);
+      f.write(new byte[64]);
+    }
+    try (Ledger l = open()) {
+      assertEquals(10, l.recovery().hashesRebuilt());
+      assertArrayEquals(MerkleTree.of(LedgerFiles.read(dir)).root(), l.root());
+    }
+  }
+
+  @Test
   void tornTailIsCutBackAndReported() throws Exception {
     try (Ledger l = open()) {
       for (int i = 1; i <= 10; i++) {
