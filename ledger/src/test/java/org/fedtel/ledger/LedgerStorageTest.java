@@ -175,6 +175,35 @@ class LedgerStorageTest {
   }
 
   @Test
+  void readersSeeOnlyCompleteEntriesWhileAWriterAppends() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Ledger l = open()) {
+      Future<?> writer = pool.submit(() -> {
+        for (int i = 1; i <= 150; i++) {
+          l.append(aborted(i));
+        }
+        return null;
+      });
+      long last = 0;
+      while (!writer.isDone()) {
+        long[] n = {0};
+        LedgerEntries.read(dir, (i, e, b) -> {
+          assertEquals(n[0]++, e.getIndex());
+        });
+        assertTrue(n[0] >= last, "a reader never sees the ledger shrink");
+        last = n[0];
+        long size = l.size();
+        if (size > 1) {
+          MerkleProofs.verifyConsistency(1, size, l.root(1), l.root(size), l.consistencyProof(1, size));
+        }
+      }
+      writer.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void appendRejectsCallerBugs() throws Exception {
     try (Ledger l = open()) {
       assertThrows(IllegalArgumentException.class, () -> l.append(Entry.newBuilder()));
