@@ -13,7 +13,7 @@ final class AppCatalogue {
   //                      name        user  sys   ipc  mpki  mem   net   pkt    read  write meta   secs
   private static Phase p(String n, double user, double sys, double ipc, double mpki, double mem, double net,
       double pkt, double read, double write, double meta, double secs) {
-    return new Phase(n, user, sys, ipc, mpki, mem, net, pkt, read, write, meta, secs);
+    return new Phase(n, user, sys, ipc, mpki, mem, net, pkt, read, write, meta, secs, 0.04, 0.04);
   }
 
   static final Phase IDLE = p("idle", 0.01, 0.005, 0.6, 2, 0.0, 0.001, 300, 0, 0, 1, 60);
@@ -23,13 +23,13 @@ final class AppCatalogue {
           List.of(p("load", 0.25, 0.03, 1.0, 3, 0.15, 0.01, 1500, 0.08, 0, 60, 60)),
           List.of(p("factor", 0.97, 0.01, 2.4, 0.6, 0.45, 0.03, 4000, 0, 0, 0, 300),
               p("panel-bcast", 0.88, 0.03, 1.6, 1.5, 0.45, 0.22, 4000, 0, 0, 0, 30)),
-          List.of(p("verify", 0.6, 0.02, 1.8, 1, 0.45, 0.01, 1000, 0, 0.02, 20, 30)),
+          List.of(p("verify", 0.6, 0.02, 1.8, 1, 0.45, 0.01, 1000, 0, 0.02, 20, 30).churn(0.3, 0)),
           1200, 14_400),
       new App("nbody", "compute",
           List.of(p("init", 0.4, 0.02, 1.4, 2, 0.1, 0.02, 1500, 0.04, 0, 40, 45)),
           List.of(p("forces", 0.93, 0.01, 1.9, 1.2, 0.2, 0.01, 2000, 0, 0, 0, 120),
               p("halo", 0.82, 0.04, 1.2, 3, 0.2, 0.3, 3000, 0, 0, 0, 15)),
-          List.of(p("output", 0.3, 0.03, 1.1, 2, 0.2, 0.01, 1000, 0, 0.1, 50, 40)),
+          List.of(p("output", 0.3, 0.03, 1.1, 2, 0.2, 0.01, 1000, 0, 0.1, 50, 40).churn(0.4, 0.05)),
           900, 10_800),
       new App("hpcg", "memory",
           List.of(p("setup", 0.7, 0.03, 0.9, 10, 0.5, 0.02, 2000, 0.02, 0, 20, 60)),
@@ -42,20 +42,20 @@ final class AppCatalogue {
           List.of(p("stencil", 0.93, 0.01, 0.9, 13, 0.5, 0.04, 3000, 0, 0, 0, 90),
               p("halo", 0.8, 0.05, 0.7, 9, 0.5, 0.45, 4000, 0, 0, 0, 20),
               p("refine", 0.7, 0.06, 1.1, 7, 0.55, 0.08, 2000, 0, 0, 0, 40),
-              p("checkpoint", 0.2, 0.06, 0.9, 4, 0.55, 0.02, 1000, 0, 0.3, 200, 60)),
+              p("checkpoint", 0.2, 0.06, 0.9, 4, 0.55, 0.02, 1000, 0, 0.3, 200, 60).churn(0.3, 0.15)),
           List.of(),
           1800, 14_400),
       new App("ior", "io",
-          List.of(p("create", 0.1, 0.08, 0.9, 3, 0.05, 0.02, 600, 0, 0, 600, 20)),
-          List.of(p("write", 0.15, 0.1, 0.9, 4, 0.08, 0.03, 1000, 0, 0.6, 60, 120),
+          List.of(p("create", 0.1, 0.08, 0.9, 3, 0.05, 0.02, 600, 0, 0, 600, 20).churn(0.9, 0)),
+          List.of(p("write", 0.15, 0.1, 0.9, 4, 0.08, 0.03, 1000, 0, 0.6, 60, 120).churn(0.3, 0),
               p("read", 0.15, 0.1, 0.9, 4, 0.08, 0.03, 1000, 0.6, 0, 60, 120)),
-          List.of(p("remove", 0.08, 0.07, 0.9, 3, 0.05, 0.02, 600, 0, 0, 500, 20)),
+          List.of(p("remove", 0.08, 0.07, 0.9, 3, 0.05, 0.02, 600, 0, 0, 500, 20).churn(0, 0.9)),
           600, 3600),
       new App("analytics", "io",
-          List.of(p("list", 0.15, 0.06, 1.0, 3, 0.05, 0.01, 600, 0.02, 0, 400, 30)),
+          List.of(p("list", 0.15, 0.06, 1.0, 3, 0.05, 0.01, 600, 0.02, 0, 400, 30).churn(0, 0)),
           List.of(p("scan", 0.5, 0.06, 1.2, 6, 0.25, 0.02, 800, 0.3, 0, 350, 180),
               p("aggregate", 0.8, 0.02, 1.3, 8, 0.35, 0.05, 2000, 0, 0, 10, 120)),
-          List.of(p("write-results", 0.2, 0.04, 1.0, 3, 0.35, 0.01, 1000, 0, 0.15, 150, 40)),
+          List.of(p("write-results", 0.2, 0.04, 1.0, 3, 0.35, 0.01, 1000, 0, 0.15, 150, 40).churn(0.45, 0.05)),
           1200, 7200),
       new App("fft3d", "communication",
           List.of(p("plan", 0.5, 0.03, 1.2, 4, 0.3, 0.05, 2000, 0.01, 0, 20, 30)),
@@ -67,7 +67,7 @@ final class AppCatalogue {
           List.of(p("load-data", 0.3, 0.05, 1.0, 4, 0.3, 0.03, 1500, 0.25, 0, 150, 60)),
           List.of(p("forward-backward", 0.85, 0.02, 1.6, 4, 0.55, 0.02, 2000, 0.03, 0, 20, 240),
               p("allreduce", 0.7, 0.06, 1.0, 6, 0.55, 0.6, 8000, 0, 0, 0, 20),
-              p("checkpoint", 0.2, 0.05, 1.0, 3, 0.55, 0.02, 1000, 0, 0.2, 40, 30)),
+              p("checkpoint", 0.2, 0.05, 1.0, 3, 0.55, 0.02, 1000, 0, 0.2, 40, 30).churn(0.3, 0.2)),
           List.of(),
           1800, 14_400));
 

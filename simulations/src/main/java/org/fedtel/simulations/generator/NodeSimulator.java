@@ -124,7 +124,7 @@ final class NodeSimulator {
     double readBytes = p.readShare() * hw.fsBytesPerSecond() * v * f;
     double writeBytes = p.writeShare() * hw.fsBytesPerSecond() * v * f;
     double meta = p.metaOps() * v * f + 0.5;
-    double createShare = 0.04;
+    double appMeta = meta;
     double appThreads = p.user() > 0.3 ? cores : Math.round(appUser + appSys);
     double appAnonTarget = jobSerial < 0 ? 0 : p.memShare() * totalKb * jobScale;
 
@@ -134,6 +134,8 @@ final class NodeSimulator {
     appSys += 0.3 * cron;
     appUser += 0.4 * cron;
     meta += 40 * cron;
+    double creates = appMeta * p.createShare() + 40 * cron * 0.02;
+    double unlinks = appMeta * p.unlinkShare() + 40 * cron * 0.02;
 
     // Anomaly demand (HPAS generators run beside the application).
     double x = anomaly == null ? 0 : intensity;
@@ -181,21 +183,20 @@ final class NodeSimulator {
           extraFaults = leakRate / 4;
         }
         case MEMEATER -> {
+          // Allocates its size in eight increments, one every 30 s, touching each, then holds it.
           anomThreads = 1;
-          eaterTarget = x * 0.35 * totalKb;
-          boolean touch = (anomalyAgeSteps * dt) % 60 < dt;
-          anomUser = touch ? 0.9 : 0.05;
-          if (touch) {
-            extraFaults = eaterTarget / 4 / dt;
-            ownMisses = eaterTarget * 1024 / 64 / dt;
-          }
+          double target = x * 0.35 * totalKb;
+          eaterTarget = Math.min(target, target / 8 * (1 + Math.floor(anomalyAgeSteps * dt / 30)));
+          boolean growing = eaterKb < eaterTarget;
+          anomUser = growing ? 0.9 : 0.05;
         }
         case IOMETADATA -> {
           anomThreads = 1;
           anomMeta = x * 2500;
           anomSys = 0.6;
           anomUser = 0.1;
-          createShare = (p.metaOps() * v * f * 0.04 + anomMeta * 0.2) / (meta + anomMeta);
+          creates += anomMeta * 0.2;
+          unlinks += anomMeta * 0.2;
         }
         case IOBANDWIDTH -> {
           anomThreads = 1;
@@ -203,7 +204,7 @@ final class NodeSimulator {
           anomRead = x * 0.3 * hw.fsBytesPerSecond();
           anomSys = 0.3 + 0.4 * x;
           anomUser = 0.1;
-          anomBlocked = 1 + 2 * x;
+          anomBlocked = 0.5 + 1.5 * x;
           anomMeta = 2;
         }
         case NETOCCUPY -> {
@@ -280,7 +281,10 @@ final class NodeSimulator {
     }
     double growth = Math.max(0, appAnonTarget - appAnonKb) * (1 - decay30);
     leakKb = anomaly == AnomalyType.MEMLEAK ? leakKb + leakRate * dt : 0;
-    eaterKb = anomaly == AnomalyType.MEMEATER ? eaterKb + Math.min(eaterTarget - eaterKb, 2e6 * dt) : 0;
+    double eaten = anomaly == AnomalyType.MEMEATER ? Math.min(eaterTarget - eaterKb, 2e6 * dt) : 0;
+    eaterKb = anomaly == AnomalyType.MEMEATER ? eaterKb + eaten : 0;
+    extraFaults += eaten / 4 / dt;
+    ownMisses += eaten * 1024 / 64 / dt;
     double anonDemand = osAnonKb * (1 + 0.01 * g[12]) + appAnonKb + leakKb + eaterKb;
     double fileKbIn = (readBytes + writeBytes) / 1024 * dt;
     cachedKb += fileKbIn * 0.9 + 200 * dt;
@@ -349,12 +353,12 @@ final class NodeSimulator {
     rate(out, NIC_TX_PACKETS_PER_S, txPackets, 0.01, g[20]);
     rate(out, FS_READ_BYTES_PER_S, readBytes, 0.03, g[21]);
     rate(out, FS_WRITE_BYTES_PER_S, writeBytes, 0.03, g[22]);
-    double other = meta * (1 - 2 * createShare);
+    double other = Math.max(0, meta - creates - unlinks);
     rate(out, FS_OPEN_PER_S, other * 0.35, 0.04, g[23]);
     rate(out, FS_CLOSE_PER_S, other * 0.35, 0.04, g[23]);
     rate(out, FS_GETATTR_PER_S, other * 0.30, 0.04, g[24]);
-    rate(out, FS_CREATE_PER_S, meta * createShare, 0.04, g[25]);
-    rate(out, FS_UNLINK_PER_S, meta * createShare, 0.04, g[25]);
+    rate(out, FS_CREATE_PER_S, creates, 0.04, g[25]);
+    rate(out, FS_UNLINK_PER_S, unlinks, 0.04, g[25]);
 
     // Frequency, counters, power, temperatures.
     double busy = (userCores + sysCores) / cores;

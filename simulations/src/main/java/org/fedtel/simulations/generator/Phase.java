@@ -6,6 +6,8 @@ package org.fedtel.simulations.generator;
  * metadata operations per second. The sensitivities (0..1) say how much each kind of interference
  * slows this phase down; they follow from the profile (a phase that streams memory suffers from a
  * memory-bandwidth hog, one that sends nothing does not suffer from a network hog).
+ * {@code createShare} and {@code unlinkShare} are the shares of metadata operations that create and
+ * remove files (the rest are open, close and getattr).
  */
 record Phase(
     String name,
@@ -19,14 +21,23 @@ record Phase(
     double readShare,
     double writeShare,
     double metaOps,
-    double meanSeconds) {
+    double meanSeconds,
+    double createShare,
+    double unlinkShare) {
 
   Phase {
     if (!(user >= 0 && user <= 1 && sys >= 0 && user + sys <= 1 && ipc > 0 && mpki >= 0 && memShare >= 0
         && memShare <= 0.8 && netShare >= 0 && netShare <= 1 && packetBytes >= 64 && readShare >= 0
-        && writeShare >= 0 && readShare + writeShare <= 1 && metaOps >= 0 && meanSeconds > 0)) {
+        && writeShare >= 0 && readShare + writeShare <= 1 && metaOps >= 0 && meanSeconds > 0
+        && createShare >= 0 && unlinkShare >= 0 && createShare + unlinkShare <= 1)) {
       throw new IllegalArgumentException("bad phase " + name);
     }
+  }
+
+  /** This phase with other create / unlink shares. */
+  Phase churn(double create, double unlink) {
+    return new Phase(name, user, sys, ipc, mpki, memShare, netShare, packetBytes, readShare, writeShare, metaOps,
+        meanSeconds, create, unlink);
   }
 
   double cpuSensitivity() {
