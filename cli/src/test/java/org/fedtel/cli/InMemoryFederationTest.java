@@ -59,7 +59,7 @@ class InMemoryFederationTest {
 
     @Override public void siteEnrolled(String siteId, double e, double d) { events.add("enrolled " + siteId); }
     @Override public void roundStarted(long round, List<String> p, PrivacyParams privacy) { events.add("started " + round + " " + p); }
-    @Override public void budgetExhausted(long round, String siteId, String reason) { events.add("budget " + round + " " + siteId); }
+    @Override public void budgetExhausted(long round, String siteId, double spent, double budget, String reason) { events.add("budget " + round + " " + siteId); }
     @Override public void dataUse(long round, String siteId, DataUseRecord record) { events.add("use " + round + " " + siteId); }
     @Override public void roundCommitted(long round, byte[] h, List<String> s, List<String> d) { events.add("committed " + round + " " + s + " dropped " + d); }
     @Override public void roundAborted(long round, String reason) { events.add("aborted " + round + " " + reason); }
@@ -93,6 +93,18 @@ class InMemoryFederationTest {
     }
 
     @Override public long exampleCount() { return y.length; }
+
+    @Override public byte[] datasetSha256() {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * y.length);
+      for (double v : y) {
+        b.putDouble(v);
+      }
+      try {
+        return java.security.MessageDigest.getInstance("SHA-256").digest(b.array());
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new AssertionError(e);
+      }
+    }
 
     @Override public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {
       double[] w = global.clone();
@@ -166,6 +178,9 @@ class InMemoryFederationTest {
       target = rounds;
       for (int guard = 0; coordinator.history().size() < rounds && guard < 1000; guard++) {
         pump();
+        if (coordinator.history().size() >= rounds) {
+          break; // leave the next round's messages queued, with its deadline not yet passed
+        }
         clock.millis += 5_000;
         toSites.addAll(coordinator.onTick());
       }
@@ -183,8 +198,8 @@ class InMemoryFederationTest {
     double[] trueW = {1.0, -2.0, 0.5};
     for (int i = 0; i < 4; i++) {
       String id = "site-" + i;
-      c.sites.put(id, new SiteSession(id, new PrivacyBudget(budgetEpsilon, 1e-5),
-          new LeastSquares(100 + i, trueW, 0.5 * i, 50 + 20 * i), keys.client(id)));
+      c.sites.put(id, keys.session(id, new PrivacyBudget(budgetEpsilon, 1e-5),
+          new LeastSquares(100 + i, trueW, 0.5 * i, 50 + 20 * i), keys.witness(id)));
     }
     c.coordinator = new Federation(settings, Strategies.create(strategy, Map.of()), new double[3], keys.server(),
         c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(7));
@@ -253,8 +268,8 @@ class InMemoryFederationTest {
 
   @Test
   void budgetsLeaveSitesOutOnBothSides() throws Exception {
-    // z = 1, one release per round: about 3.4 epsilon for the first round at delta 1e-5 with RDP,
-    // so a budget of 8 allows two rounds and not a third.
+    // z = 1, one release per round at the discrete mechanism's effective multiplier: a budget of 8
+    // at delta 1e-5 allows two rounds and not a third (asserted below).
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 3), "fedavg", 8);
     c.connectAll();
     c.runRounds(3);
@@ -275,8 +290,9 @@ class InMemoryFederationTest {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 1), "fedavg", 8);
     // site-3 declares a tiny budget in its session, but the coordinator is told a large one:
     // the site must refuse on its own.
-    c.sites.put("site-3", new SiteSession("site-3", new PrivacyBudget(0.5, 1e-5),
-        new LeastSquares(9, new double[] {1, 1, 1}, 0, 40), new TestConsortium(4).client("site-3")));
+    TestConsortium k = new TestConsortium(4);
+    c.sites.put("site-3", k.session("site-3", new PrivacyBudget(0.5, 1e-5),
+        new LeastSquares(9, new double[] {1, 1, 1}, 0, 40), k.witness("site-3")));
     Envelope hello = c.sites.get("site-3").hello();
     Envelope lying = hello.toBuilder().setHello(hello.getHello().toBuilder().setBudgetEpsilon(100)).build();
     for (String id : List.of("site-0", "site-1", "site-2")) {
@@ -351,8 +367,8 @@ class InMemoryFederationTest {
     assertTrue(c.log.events.stream().anyMatch(e -> e.startsWith("aborted 2 coordinator stopped during the round")), c.log.events.toString());
     c.coordinator = restarted;
     for (String id : c.sites.keySet()) {
-      c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5),
-          new LeastSquares(100 + Integer.parseInt(id.substring(5)), new double[] {1.0, -2.0, 0.5}, 0, 50), keys.client(id)));
+      c.sites.put(id, keys.session(id, new PrivacyBudget(10, 1e-5),
+          new LeastSquares(100 + Integer.parseInt(id.substring(5)), new double[] {1.0, -2.0, 0.5}, 0, 50), keys.witness(id)));
     }
     c.connectAll();
     c.runRounds(1);

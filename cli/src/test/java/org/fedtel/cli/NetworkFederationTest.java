@@ -92,11 +92,12 @@ class NetworkFederationTest {
         LeastSquares trainer = data(i);
         SslContext tls = SiteClient.tls(siteCerts.get(i).key(), new java.security.cert.X509Certificate[] {siteCerts.get(i).cert()},
             coordCert.cert());
-        SiteClient c = new SiteClient(() -> new SiteSession(id, budget, trainer, keys.client(id)), tls, addr, 50, 1000);
+        org.fedtel.ledger.Witness witness = keys.witness(id);
+        SiteClient c = new SiteClient(() -> keys.session(id, budget, trainer, witness), tls, addr, 50, 1000);
         clients.add(c);
         c.start();
       }
-      SiteClient rogue = new SiteClient(() -> new SiteSession("site-9", new PrivacyBudget(10, 1e-5), data(0), keys.client("site-5")),
+      SiteClient rogue = new SiteClient(() -> keys.session("site-5", new PrivacyBudget(10, 1e-5), data(0), keys.witness("site-5")),
           SiteClient.tls(stranger.key(), new java.security.cert.X509Certificate[] {stranger.cert()}, coordCert.cert()), addr, 50, 1000);
       clients.add(rogue);
       rogue.start();
@@ -119,7 +120,7 @@ class NetworkFederationTest {
       InMemoryFederationTest.Carrier c = new InMemoryFederationTest.Carrier();
       for (int i = 0; i < n; i++) {
         String id = "site-" + i;
-        c.sites.put(id, new SiteSession(id, new PrivacyBudget(10, 1e-5), data(i), keys.client(id)));
+        c.sites.put(id, keys.session(id, new PrivacyBudget(10, 1e-5), data(i), keys.witness(id)));
       }
       c.coordinator = new Federation(settings(rounds, n), Strategies.fedAvg(), new double[3], keys.server(),
           c.log, new StateStore(dir.resolve("mem")), c.clock, new SplittableRandom(7));

@@ -39,6 +39,31 @@ final class TestConsortium {
     }
   }
 
+  /** The coordinator's key, which signs checkpoints and countersigns data uses. */
+  final SigningKey coordinatorKey = SigningKey.fromSeed(new byte[SigningKey.SEED_LENGTH]);
+  static final String ORIGIN = "fedtel.test/ledger";
+
+  SigningKey signingKey(String siteId) {
+    return keys.get(siteId);
+  }
+
+  Map<String, VerifyingKey> verifyingKeys() {
+    Map<String, VerifyingKey> out = new HashMap<>();
+    keys.forEach((id, k) -> out.put(id, k.verifyingKey()));
+    return out;
+  }
+
+  org.fedtel.ledger.Witness witness(String siteId) {
+    return new org.fedtel.ledger.Witness(siteId, keys.get(siteId),
+        org.fedtel.ledger.NoteVerifier.of(ORIGIN, coordinatorKey.verifyingKey()));
+  }
+
+  /** A site session with this consortium's keys. */
+  org.fedtel.siteagent.SiteSession session(String siteId, org.fedtel.privacy.accounting.PrivacyBudget budget,
+                                           org.fedtel.siteagent.LocalTrainer trainer, org.fedtel.ledger.Witness witness) {
+    return new org.fedtel.siteagent.SiteSession(siteId, budget, trainer, client(siteId), keys.get(siteId), witness);
+  }
+
   SecAggServer.Factory server() {
     return org.fedtel.coordinator.SecureAggregation.server(peerKeys);
   }

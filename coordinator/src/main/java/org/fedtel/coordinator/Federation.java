@@ -114,6 +114,7 @@ public final class Federation {
     }
     site.connected = true;
     site.lastSequence = envelope.getSequence();
+    site.checkpointSize = hello.getLastCheckpointSize();
     return onTick();
   }
 
@@ -152,8 +153,15 @@ public final class Federation {
       site.lastSequence = envelope.getSequence();
       return onTick();
     }
+    if (envelope.hasCosignature()) {
+      // Cosignatures arrive after their round has ended; they are checked against the stored checkpoint.
+      log.cosignature(siteId, envelope.getCosignature().getCheckpointSize(), envelope.getCosignature().getSignatureLine().toByteArray());
+      site.lastSequence = envelope.getSequence();
+      site.checkpointSize = Math.max(site.checkpointSize, envelope.getCosignature().getCheckpointSize());
+      return List.of();
+    }
     if (current == null || envelope.getRound() != current.number()) {
-      throw new RejectedMessageException(Reason.WRONG_ROUND, "message for round " + envelope.getRound() + " from '" + siteId
+      throw new RejectedMessageException(Reason.WRONG_ROUND, envelope.getBodyCase() + " for round " + envelope.getRound() + " from '" + siteId
           + "' but " + (current == null ? "no round is in progress" : "round " + current.number() + " is in progress"));
     }
     current.receive(siteId, envelope);
@@ -171,7 +179,7 @@ public final class Federation {
     }
     List<String> connected = new ArrayList<>();
     for (SiteRecord s : sites.values()) {
-      if (s.connected) {
+      if (s.connected && !s.exhausted) {
         connected.add(s.id);
       }
     }

@@ -14,9 +14,14 @@ public interface FederationLog {
   void roundStarted(long round, List<String> participants, PrivacyParams privacy);
 
   /** A sampled site left out of a round because the round would overspend its budget. */
-  void budgetExhausted(long round, String siteId, String reason);
+  void budgetExhausted(long round, String siteId, double spentEpsilon, double budgetEpsilon, String reason);
 
-  void dataUse(long round, String siteId, DataUseRecord record);
+  /**
+   * A site's signed record of one use of its data.
+   *
+   * @throws RejectedMessageException if the record is malformed, for another round or site, or its signature fails
+   */
+  void dataUse(long round, String siteId, DataUseRecord record) throws RejectedMessageException;
 
   void roundCommitted(long round, byte[] modelHash, List<String> survivors, List<String> dropped);
 
@@ -24,4 +29,18 @@ public interface FederationLog {
 
   /** The highest round with a roundStarted record, or 0; used on restart to find an interrupted round. */
   long lastStartedRound();
+
+  /**
+   * Signs a checkpoint of everything recorded so far, after a committed round.
+   *
+   * @return the checkpoint to send to the round's survivors for cosigning, or null if this log has none
+   */
+  default org.fedtel.protocol.v1.Checkpoint checkpoint(long fromSize) {
+    return null;
+  }
+
+  /** A site's cosignature of the checkpoint of {@code size}. @throws RejectedMessageException if it does not verify */
+  default void cosignature(String siteId, long size, byte[] signatureLine) throws RejectedMessageException {
+    throw new RejectedMessageException(RejectedMessageException.Reason.UNEXPECTED_MESSAGE, "this coordinator keeps no checkpoints");
+  }
 }

@@ -68,6 +68,7 @@ final class Round {
   private final Set<String> answered = new LinkedHashSet<>();
   private final Map<String, Double> weights = new LinkedHashMap<>();
   private final Map<String, Double> losses = new LinkedHashMap<>();
+  private final Set<String> dataUses = new java.util.HashSet<>();
   private List<String> participants = List.of();
   private List<String> maskedSites = List.of();
   private List<String> droppedAfterShares = List.of();
@@ -121,7 +122,8 @@ final class Round {
       String refusal = event == null ? null : sites.get(id).refusal(event);
       if (refusal != null) {
         failures.add(new SiteFailure(id, refusal));
-        log.budgetExhausted(number, id, refusal);
+        sites.get(id).exhausted = true;
+        log.budgetExhausted(number, id, sites.get(id).spentEpsilon(), sites.get(id).budgetEpsilon(), refusal);
       } else {
         eligible.add(id);
         if (event != null) {
@@ -238,10 +240,18 @@ final class Round {
       }
       case MASK -> {
         if (e.hasDataUse()) {
+          if (dataUses.contains(siteId)) {
+            throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "second data-use record from '" + siteId + "' in round " + number);
+          }
           log.dataUse(number, siteId, e.getDataUse());
+          dataUses.add(siteId);
           return;
         }
         expect(e, e.hasMaskedInput(), "MaskedInput or DataUseRecord");
+        if (!dataUses.contains(siteId)) {
+          throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE,
+              "'" + siteId + "' sent its masked input before its signed data-use record");
+        }
         MaskedInput m = e.getMaskedInput();
         if (m.getValuesCount() != secagg.vectorLength()) {
           throw new RejectedMessageException(Reason.BAD_CONTENT,
@@ -408,6 +418,12 @@ final class Round {
           .setSiteEpsilonSpent(eps.get(id))
           .build();
       out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundResult(result)));
+    }
+    for (String id : maskedSites) {
+      org.fedtel.protocol.v1.Checkpoint cp = log.checkpoint(sites.get(id).checkpointSize);
+      if (cp != null) {
+        out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setCheckpoint(cp)));
+      }
     }
     phase = Phase.DONE;
     return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, lossSum / totalWeight, eps, next));

@@ -11,6 +11,10 @@ final class SiteRecord {
   long exampleCount;
   boolean connected;
   long lastSequence;
+  /** Size of the last checkpoint the site reported or cosigned. */
+  long checkpointSize;
+  /** Recorded as budget-exhausted in the ledger: never sampled again (the auditor checks this). */
+  boolean exhausted;
   private final PrivacyBudget budget;
 
   SiteRecord(String id, Hello hello, double settingsDelta) {
@@ -39,6 +43,10 @@ final class SiteRecord {
     if (budget != null) {
       budget.record(event);
     }
+  }
+
+  double budgetEpsilon() {
+    return budget == null ? Double.POSITIVE_INFINITY : budget.declaredEpsilon();
   }
 
   double spentEpsilon() {

@@ -12,6 +12,9 @@ public interface LocalTrainer {
   /** Number of training examples (windows) this site holds. */
   long exampleCount();
 
+  /** SHA-256 fingerprint of the training data, recorded in the ledger with every use. */
+  byte[] datasetSha256();
+
   /**
    * Trains from {@code global} with {@code config} under {@code privacy}.
    *

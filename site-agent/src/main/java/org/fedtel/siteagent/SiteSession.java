@@ -3,11 +3,21 @@ package org.fedtel.siteagent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.fedtel.crypto.SigningKey;
+import org.fedtel.ledger.DataUseSignatures;
+import org.fedtel.ledger.LedgerException;
+import org.fedtel.ledger.NoteSignature;
+import org.fedtel.ledger.SignedNote;
+import org.fedtel.ledger.Witness;
+import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.privacy.accounting.BudgetExceededException;
+import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.PrivacyBudget;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.Cosignature;
+import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.EncryptedShares;
 import org.fedtel.protocol.v1.Envelope;
 import org.fedtel.protocol.v1.Hello;
@@ -37,6 +47,8 @@ public final class SiteSession {
   private final PrivacyBudget budget;
   private final LocalTrainer trainer;
   private final SecAggClient.Factory secagg;
+  private final SigningKey signingKey;
+  private final Witness witness;
   private long sequence;
   private long lastInbound = -1;
   private long highestRound;
@@ -62,7 +74,8 @@ public final class SiteSession {
    * @param budget the site's declared budget (its spend persists across sessions when the same
    *     object is reused), or null for a site that takes part only in rounds without privacy
    */
-  public SiteSession(String siteId, PrivacyBudget budget, LocalTrainer trainer, SecAggClient.Factory secagg) {
+  public SiteSession(String siteId, PrivacyBudget budget, LocalTrainer trainer, SecAggClient.Factory secagg,
+                     SigningKey signingKey, Witness witness) {
     if (siteId == null || siteId.isEmpty() || COORDINATOR.equals(siteId)) {
       throw new IllegalArgumentException("invalid site id '" + siteId + "'");
     }
@@ -70,12 +83,15 @@ public final class SiteSession {
     this.budget = budget;
     this.trainer = trainer;
     this.secagg = secagg;
+    this.signingKey = signingKey;
+    this.witness = witness;
   }
 
   /** The first message on a new connection. */
   public Envelope hello() {
     Hello.Builder h = Hello.newBuilder().setSoftwareVersion("fedtel-" + Wire.PROTOCOL_VERSION)
-        .setExampleCount(trainer.exampleCount());
+        .setExampleCount(trainer.exampleCount())
+        .setLastCheckpointSize(witness.acceptedSize());
     if (budget != null) {
       h.setBudgetEpsilon(budget.declaredEpsilon()).setBudgetDelta(budget.declaredDelta());
     }
@@ -102,6 +118,7 @@ public final class SiteSession {
         yield List.of();
       }
       case HEARTBEAT -> List.of();
+      case CHECKPOINT -> cosign(e);
       default -> inRound(e);
     };
     lastInbound = e.getSequence();
@@ -156,6 +173,31 @@ public final class SiteSession {
         envelope(round).setAdvertiseKeys(keys).build());
   }
 
+  /** Verifies the checkpoint is consistent with the last one this site accepted, and cosigns it. */
+  private List<Envelope> cosign(Envelope e) throws RejectedMessageException {
+    org.fedtel.protocol.v1.Checkpoint cp = e.getCheckpoint();
+    try {
+      SignedNote note = SignedNote.parse(cp.getSignedNote().toByteArray());
+      if (cp.getFromSize() != witness.acceptedSize() && witness.acceptedSize() != 0) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "checkpoint proof is from size " + cp.getFromSize()
+            + " but this site last accepted size " + witness.acceptedSize());
+      }
+      List<byte[]> proof = new ArrayList<>();
+      for (com.google.protobuf.ByteString h : cp.getConsistencyProofList()) {
+        proof.add(h.toByteArray());
+      }
+      NoteSignature sig = witness.cosign(note, proof);
+      long size = witness.acceptedSize();
+      return List.of(Wire.envelope(siteId, e.getRound(), ++sequence).setCosignature(Cosignature.newBuilder()
+          .setSignatureLine(com.google.protobuf.ByteString.copyFrom(sig.line(), java.nio.charset.StandardCharsets.UTF_8))
+          .setCheckpointSize(size)).build());
+    } catch (LedgerException ex) {
+      // A fork or rollback: refuse to cosign, keep the evidence in the witness, and say so loudly.
+      logger.error("site {} refuses to cosign a checkpoint: {}", siteId, ex.getMessage());
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "checkpoint not cosigned: " + ex.getMessage());
+    }
+  }
+
   /** The accounting event of this round for this site, recomputed from the mechanism, never from the claimed ε. */
   private SampledGaussian charge(RoundStart rs) {
     PrivacyParams p = rs.getPrivacy();
@@ -207,7 +249,7 @@ public final class SiteSession {
       case ENCRYPTED_SHARES -> {
         requirePhase(1, e);
         active.client.receiveShares(e.getEncryptedShares().getSharesList());
-        return List.of(maskedInput());
+        return maskedInput();
       }
       case UNMASK_REQUEST -> {
         requirePhase(2, e);
@@ -231,7 +273,38 @@ public final class SiteSession {
     }
   }
 
-  private Envelope maskedInput() throws RejectedMessageException {
+  /** The site's signed record of this use of its data, with what an auditor needs to recompute ε. */
+  private Envelope dataUse(RoundStart rs) {
+    PrivacyParams p = rs.getPrivacy();
+    DataUseBody.Builder b = DataUseBody.newBuilder()
+        .setRound(active.round)
+        .setSiteId(siteId)
+        .setDatasetSha256(com.google.protobuf.ByteString.copyFrom(trainer.datasetSha256()))
+        .setRecordCount(trainer.exampleCount())
+        .setAccountant("rdp");
+    if (active.charge == null) {
+      b.setPrivacyMode(org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_NONE)
+          .setRoundEpsilon(Double.POSITIVE_INFINITY).setCumulativeEpsilon(Double.POSITIVE_INFINITY);
+    } else {
+      SampledGaussian c = active.charge;
+      double delta = budget.declaredDelta();
+      b.setPrivacyMode(p.getMode() == PrivacyMode.PRIVACY_MODE_LOCAL ? org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_LOCAL
+              : org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_DISTRIBUTED)
+          .setClipNorm(p.getClipNorm())
+          .setNoiseMultiplier(c.noiseMultiplier())
+          .setSamplingRate(c.samplingRate())
+          .setSteps(c.steps())
+          .setDelta(delta)
+          .setRoundEpsilon(new RdpAccountant().composeSampledGaussian(c.samplingRate(), c.noiseMultiplier(), c.steps()).epsilon(delta))
+          .setCumulativeEpsilon(budget.spentEpsilon());
+    }
+    byte[] body = DataUseSignatures.serialize(b.build());
+    return envelope(active.round).setDataUse(DataUseRecord.newBuilder()
+        .setRecord(com.google.protobuf.ByteString.copyFrom(body))
+        .setSiteSignature(com.google.protobuf.ByteString.copyFrom(DataUseSignatures.signBySite(signingKey, body)))).build();
+  }
+
+  private List<Envelope> maskedInput() throws RejectedMessageException {
     RoundStart rs = active.start;
     double[] global = new double[rs.getParametersCount()];
     for (int i = 0; i < global.length; i++) {
@@ -263,7 +336,7 @@ public final class SiteSession {
     }
     MaskedInput masked = active.client.mask(delta).toBuilder().setWeight(weight).setTrainLoss(update.trainLoss()).build();
     active.phase = 2;
-    return envelope(active.round).setMaskedInput(masked).build();
+    return List.of(dataUse(rs), envelope(active.round).setMaskedInput(masked).build());
   }
 
   /** Scales {@code v} to L2 norm at most {@code c} (McMahan et al., ICLR 2018, DP-FedAvg). */

@@ -1,0 +1,81 @@
+package org.fedtel.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.fedtel.cli.InMemoryFederationTest.Carrier;
+import org.fedtel.cli.InMemoryFederationTest.LeastSquares;
+import org.fedtel.coordinator.Federation;
+import org.fedtel.coordinator.LedgerLog;
+import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.RoundSummary;
+import org.fedtel.coordinator.StateStore;
+import org.fedtel.coordinator.strategy.Strategies;
+import org.fedtel.ledger.AuditReport;
+import org.fedtel.ledger.Ledger;
+import org.fedtel.ledger.LedgerAudit;
+import org.fedtel.ledger.Witness;
+import org.fedtel.ledger.v1.Genesis;
+import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Distributed DP + secure aggregation with the real ledger; the auditor verifies the result. */
+class LedgerFederationTest {
+  @TempDir Path dir;
+
+  @Test
+  void roundsWithADropoutAndABudgetStopAreRecordedAndAudited() throws Exception {
+    TestConsortium keys = new TestConsortium(4);
+    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
+        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
+        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Carrier c = new Carrier();
+    RoundSettings settings = new RoundSettings(3, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+        1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+    Witness[] witnesses = new Witness[4];
+    try (Ledger ledger = Ledger.open(dir.resolve("ledger"), genesis, keys.coordinatorKey, c.clock)) {
+      for (int i = 0; i < 4; i++) {
+        String id = "site-" + i;
+        witnesses[i] = keys.witness(id);
+        // site-3 can afford two rounds but not three (see InMemoryFederationTest.budgetsLeaveSitesOutOnBothSides).
+        c.sites.put(id, keys.session(id, new PrivacyBudget(i == 3 ? 8 : 20, 1e-5),
+            new LeastSquares(100 + i, new double[] {1, -2, 0.5}, 0.5 * i, 60), witnesses[i]));
+      }
+      c.coordinator = new Federation(settings, Strategies.fedAvg(), new double[3], keys.server(),
+          new LedgerLog(ledger, keys.verifyingKeys(), java.util.Map.of(), PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
+          new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(3));
+      c.connectAll();
+      c.runRounds(1);
+      // Round 2: site-1 dies after sending its shares (before its masked input).
+      c.silentFrom.put("site-1", "ENCRYPTED_SHARES");
+      c.runRounds(2);
+      c.silentFrom.clear();
+      c.runRounds(3);
+      List<RoundSummary> h = c.coordinator.history();
+      assertTrue(h.get(0).committed(), h.get(0).reason());
+      assertEquals(4, h.get(0).survivors().size());
+      assertTrue(h.get(1).committed(), h.get(1).reason());
+      assertEquals(List.of("site-0", "site-2", "site-3"), h.get(1).survivors());
+      // Round 3: site-3 is out of budget, so only 3 sampled sites remain.
+      assertTrue(h.get(2).committed(), h.get(2).reason() + " " + h.get(2).failures());
+      assertFalse(h.get(2).survivors().contains("site-3"));
+      assertTrue(witnesses[0].acceptedSize() > 0, "survivors cosigned checkpoints");
+    }
+    AuditReport report = LedgerAudit.verify(dir.resolve("ledger"));
+    assertTrue(report.cosignatures() >= 3, "cosignatures: " + report.cosignatures());
+    for (AuditReport.SiteBudget b : report.sites()) {
+      assertTrue(b.spentEpsilon() <= b.budgetEpsilon(), b.toString());
+    }
+    AuditReport.SiteBudget s3 = report.sites().stream().filter(b -> b.siteId().equals("site-3")).findFirst().orElseThrow();
+    assertTrue(s3.exhausted(), s3.toString());
+    assertEquals(2, s3.dataUses());
+  }
+}
