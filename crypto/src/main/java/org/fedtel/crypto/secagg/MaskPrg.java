@@ -13,10 +13,12 @@ import javax.crypto.spec.SecretKeySpec;
  * used for one mask only. The JDK's CTR path is slow, so the keystream is computed as AES-ECB over
  * a reusable buffer of big-endian counter blocks (identical output, verified in tests) and added
  * into the accumulator as little-endian 64-bit words, without per-element allocation. One instance
- * per thread.
+ * per thread. Public so that benchmarks can measure mask expansion on its own; the engines are its
+ * only other users.
  */
-final class MaskPrg {
-  static final int KEY_LENGTH = 16;
+public final class MaskPrg {
+  /** AES-128 key length. */
+  public static final int KEY_LENGTH = 16;
   private static final int BLOCKS = 1024;
   private static final int BUFFER = BLOCKS * 16;
   private static final VarHandle LONG_LE =
@@ -28,7 +30,7 @@ final class MaskPrg {
   private final byte[] stream = new byte[BUFFER];
   private final Cipher ecb;
 
-  MaskPrg() {
+  public MaskPrg() {
     try {
       ecb = Cipher.getInstance("AES/ECB/NoPadding");
     } catch (GeneralSecurityException e) {
@@ -37,7 +39,7 @@ final class MaskPrg {
   }
 
   /** acc[i] += sign · word_i for i < acc.length, where word_i is the i-th 64-bit keystream word. */
-  void addTo(byte[] key, long[] acc, boolean subtract) {
+  public void addTo(byte[] key, long[] acc, boolean subtract) {
     if (key.length != KEY_LENGTH) {
       throw new IllegalArgumentException("mask key must be 16 bytes");
     }

@@ -23,6 +23,8 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * <p>A message that fails validation throws {@link SecAggException} and leaves the state
  * unchanged, except the unmask request: the first one ends the round for this site, answered or
  * refused, so a server can never obtain two different answers.
+ *
+ * <p>Not thread-safe: the caller serializes calls (e.g. on one event loop).
  */
 public final class SecAggClient {
   static final int PLAINTEXT_LENGTH = 2 * Shamir.SHARE_LENGTH;

@@ -21,6 +21,8 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * <p>The result is the exact sum mod 2^k over the sites whose masked input was received, or a
  * {@link SecAggException} (TOO_FEW_SURVIVORS, INCONSISTENT_SHARES) — never a wrong sum from honest
  * sites. Masked inputs are added into one running sum as they arrive, so memory is one vector.
+ *
+ * <p>Not thread-safe: the caller serializes calls (e.g. on one event loop).
  */
 public final class SecAggServer {
   private enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE, FAILED }
