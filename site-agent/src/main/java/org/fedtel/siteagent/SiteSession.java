@@ -310,8 +310,10 @@ public final class SiteSession {
     for (int i = 0; i < global.length; i++) {
       global[i] = rs.getParameters(i);
     }
-    // Spend before releasing anything derived from the data: if the process dies after sending,
-    // the budget is already charged (never undercounted).
+    LocalTrainer.LocalUpdate update = trainer.train(active.round, global, rs.getTrainConfig(), rs.getPrivacy());
+    // Spend before releasing anything derived from the data (the data-use record and the masked
+    // input below); a site that dies while training has released nothing and spent nothing, which
+    // keeps its account equal to what the ledger can recompute.
     if (active.charge != null) {
       try {
         budget.record(active.charge);
@@ -319,7 +321,6 @@ public final class SiteSession {
         throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
       }
     }
-    LocalTrainer.LocalUpdate update = trainer.train(active.round, global, rs.getTrainConfig(), rs.getPrivacy());
     double[] delta = update.delta();
     if (delta.length != global.length) {
       throw new IllegalStateException("trainer returned " + delta.length + " values for a model of " + global.length);
