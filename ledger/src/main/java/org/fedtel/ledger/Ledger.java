@@ -457,7 +457,11 @@ public final class Ledger implements AutoCloseable {
     }
     long off = offsets[(int) index];
     ByteBuffer len = ByteBuffer.allocate(4);
-    log.read(len, off);
+    while (len.hasRemaining()) {
+      if (log.read(len, off + len.position()) < 0) {
+        throw new IOException("entries file ends inside entry " + index);
+      }
+    }
     ByteBuffer b = ByteBuffer.allocate(len.flip().getInt());
     while (b.hasRemaining()) {
       if (log.read(b, off + 4 + b.position()) < 0) {

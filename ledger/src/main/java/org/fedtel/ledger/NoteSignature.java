@@ -30,8 +30,11 @@ public record NoteSignature(String name, byte[] bytes) {
     return "\u2014 " + name + " " + Base64.getEncoder().encodeToString(bytes) + "\n";
   }
 
-  /** Parses one line {@code "— <name> <base64>"} (without its newline). */
+  /** Parses one line {@code "— <name> <base64>"}, with or without its final newline. */
   public static NoteSignature parseLine(String line) throws NoteException {
+    if (line.endsWith("\n")) {
+      line = line.substring(0, line.length() - 1);
+    }
     if (!line.startsWith("\u2014 ")) {
       throw new NoteException("signature line must start with an em dash and a space");
     }

@@ -31,6 +31,8 @@ class WitnessTest {
     MerkleTree t = tree("e", 50);
     NoteSignature first = w.cosign(checkpoint(t, 10), List.of());
     NoteVerifier.of("site-00", siteKey.verifyingKey()).verify(checkpoint(t, 10).text(), first);
+    // As carried in the wire Cosignature message: the signature line, parsed back.
+    assertEquals(first, NoteSignature.parseLine(first.line()));
     w.cosign(checkpoint(t, 37), t.consistencyProof(10, 37));
     w.cosign(checkpoint(t, 37), List.of()); // same checkpoint again
     assertEquals(37, w.acceptedSize());
