@@ -274,12 +274,13 @@ public final class SecAggServer {
     try {
       long[] result = sum.clone();
       MaskPrg prg = new MaskPrg();
+      Shamir.Weights weights = new Shamir.Weights();
       for (int u = 0; u < n; u++) {
         if (!masked[u]) {
           continue;
         }
         String id = params.participants().get(u);
-        byte[] seed = reconstruct(u);
+        byte[] seed = reconstruct(u, weights);
         byte[] selfKey = Kdf.derive(seed, "self-mask", params.round(), id, "", MaskPrg.KEY_LENGTH);
         prg.addTo(selfKey, result, true);
       }
@@ -287,7 +288,7 @@ public final class SecAggServer {
         if (!shared[v] || masked[v] || !hasSurvivingNeighbour(v)) {
           continue;
         }
-        byte[] secret = reconstruct(v);
+        byte[] secret = reconstruct(v, weights);
         if (!Arrays.equals(KeyAgreement.publicKey(secret), keys[v].maskPublicKey())) {
           throw new SecAggException(Reason.INCONSISTENT_SHARES, "reconstructed mask key of '"
               + params.participants().get(v) + "' does not match its advertised public key");
@@ -321,7 +322,7 @@ public final class SecAggServer {
     return false;
   }
 
-  private byte[] reconstruct(int owner) throws SecAggException {
+  private byte[] reconstruct(int owner, Shamir.Weights weights) throws SecAggException {
     List<Held> got = revealed.get(owner);
     got.sort((a, b) -> Integer.compare(a.holder(), b.holder()));
     int[] points = new int[got.size()];
@@ -330,7 +331,8 @@ public final class SecAggServer {
       points[i] = got.get(i).holder() + 1;
       shares[i] = got.get(i).share();
     }
-    return Shamir.reconstruct(points, shares, params.threshold(), params.participants().get(owner));
+    return Shamir.reconstruct(points, shares, params.threshold(), params.participants().get(owner),
+        weights);
   }
 
   /** After round 2: dropped (U2 \ U3) or survivors (U3), in participant order. */

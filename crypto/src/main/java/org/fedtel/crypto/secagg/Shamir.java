@@ -3,6 +3,8 @@ package org.fedtel.crypto.secagg;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Shamir t-of-n secret sharing (Shamir, CACM 1979) of 32-byte secrets over the prime field
@@ -43,10 +45,66 @@ final class Shamir {
   }
 
   /**
+   * Lagrange weights by evaluation-point set, so that rebuilding many secrets from shares held by
+   * the same sites (the complete graph) costs one weight computation. Not thread-safe.
+   */
+  static final class Weights {
+    private final Map<String, BigInteger[]> cache = new HashMap<>();
+
+    /** w with Σ w_i·f(xs_i) = f(z) for every polynomial f of degree < xs.length. */
+    BigInteger[] at(int[] xs, int z) {
+      String key = z + ":" + Arrays.toString(xs);
+      BigInteger[] w = cache.get(key);
+      if (w == null) {
+        w = compute(xs, z);
+        cache.put(key, w);
+      }
+      return w;
+    }
+
+    private static BigInteger[] compute(int[] xs, int z) {
+      int t = xs.length;
+      BigInteger[] num = new BigInteger[t];
+      BigInteger[] den = new BigInteger[t];
+      for (int i = 0; i < t; i++) {
+        BigInteger n = BigInteger.ONE;
+        BigInteger d = BigInteger.ONE;
+        for (int j = 0; j < t; j++) {
+          if (j != i) {
+            n = n.multiply(BigInteger.valueOf((long) z - xs[j])).mod(P);
+            d = d.multiply(BigInteger.valueOf((long) xs[i] - xs[j])).mod(P);
+          }
+        }
+        num[i] = n;
+        den[i] = d;
+      }
+      // Montgomery's batch inversion: one modInverse for all denominators.
+      BigInteger[] prefix = new BigInteger[t];
+      BigInteger acc = BigInteger.ONE;
+      for (int i = 0; i < t; i++) {
+        prefix[i] = acc;
+        acc = acc.multiply(den[i]).mod(P);
+      }
+      BigInteger inv = acc.modInverse(P);
+      BigInteger[] w = new BigInteger[t];
+      for (int i = t - 1; i >= 0; i--) {
+        w[i] = num[i].multiply(inv.multiply(prefix[i]).mod(P)).mod(P);
+        inv = inv.multiply(den[i]).mod(P);
+      }
+      return w;
+    }
+  }
+
+  /**
    * The secret from shares at distinct points. Uses the first t shares and checks that one
    * further share, when given, lies on the same polynomial.
    */
   static byte[] reconstruct(int[] points, byte[][] shares, int t, String owner)
+      throws SecAggException {
+    return reconstruct(points, shares, t, owner, new Weights());
+  }
+
+  static byte[] reconstruct(int[] points, byte[][] shares, int t, String owner, Weights weights)
       throws SecAggException {
     if (points.length < t) {
       throw new SecAggException(SecAggException.Reason.TOO_FEW_SURVIVORS, "site '" + owner
@@ -57,9 +115,9 @@ final class Shamir {
       ys[i] = decode(shares[i], owner);
     }
     int[] xs = Arrays.copyOf(points, t);
-    BigInteger secret = interpolate(xs, ys, 0);
+    BigInteger secret = combine(weights.at(xs, 0), ys);
     if (ys.length > t) {
-      BigInteger check = interpolate(xs, ys, points[t]);
+      BigInteger check = combine(weights.at(xs, points[t]), ys);
       if (!check.equals(ys[t])) {
         throw new SecAggException(SecAggException.Reason.INCONSISTENT_SHARES,
             "site '" + owner + "': shares do not lie on one polynomial");
@@ -76,20 +134,10 @@ final class Shamir {
     return out;
   }
 
-  /** Lagrange interpolation at z of the polynomial through (xs[i], ys[i]), i < xs.length. */
-  private static BigInteger interpolate(int[] xs, BigInteger[] ys, int z) {
+  private static BigInteger combine(BigInteger[] w, BigInteger[] ys) {
     BigInteger sum = BigInteger.ZERO;
-    for (int i = 0; i < xs.length; i++) {
-      BigInteger num = BigInteger.ONE;
-      BigInteger den = BigInteger.ONE;
-      for (int j = 0; j < xs.length; j++) {
-        if (j != i) {
-          num = num.multiply(BigInteger.valueOf((long) z - xs[j]));
-          den = den.multiply(BigInteger.valueOf((long) xs[i] - xs[j]));
-        }
-      }
-      BigInteger w = num.mod(P).multiply(den.mod(P).modInverse(P)).mod(P);
-      sum = sum.add(w.multiply(ys[i]));
+    for (int i = 0; i < w.length; i++) {
+      sum = sum.add(w[i].multiply(ys[i]));
     }
     return sum.mod(P);
   }
