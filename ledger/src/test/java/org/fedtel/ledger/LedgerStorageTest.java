@@ -204,6 +204,20 @@ class LedgerStorageTest {
   }
 
   @Test
+  void reopeningWithAnotherConsortiumsGenesisIsRefused() throws Exception {
+    try (Ledger l = open()) {
+      l.append(aborted(1));
+    }
+    var other = SyntheticLedger.genesis(7).toBuilder().setConsortiumId("someone-else").build();
+    LedgerException e = assertThrows(LedgerException.class,
+        () -> Ledger.open(dir, other, SyntheticLedger.coordinatorKey(7), SyntheticLedger.steppingClock()));
+    assertTrue(e.getMessage().contains("with a different genesis"), e.getMessage());
+    try (Ledger l = open()) {
+      assertEquals(2, l.size(), "the refused open changed nothing");
+    }
+  }
+
+  @Test
   void appendRejectsCallerBugs() throws Exception {
     try (Ledger l = open()) {
       assertThrows(IllegalArgumentException.class, () -> l.append(Entry.newBuilder()));
