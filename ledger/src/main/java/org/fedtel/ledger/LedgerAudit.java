@@ -101,11 +101,28 @@ public final class LedgerAudit {
   private long lastRound = -1;
   private long lastTimestamp = Long.MIN_VALUE;
   private byte[] lastLeaf = new byte[32];
-  private long signatures;
+  private SignatureChecks signatures;
   private long unprotected;
+  private long currentIndex;
   private final Map<String, RdpAccountant> singleUse = new HashMap<>();
 
   private AuditReport run() throws IOException, LedgerException {
+    try (SignatureChecks checks = new SignatureChecks()) {
+      signatures = checks;
+      AuditReport r;
+      try {
+        r = runChecks();
+      } catch (LedgerException e) {
+        // A signature check still running for an earlier entry may be the first failure.
+        checks.awaitAll(e instanceof CorruptLedgerException c ? c.entryIndex() : currentIndex);
+        throw e;
+      }
+      checks.awaitAll(Long.MAX_VALUE);
+      return r;
+    }
+  }
+
+  private AuditReport runChecks() throws IOException, LedgerException {
     Path file = dir.resolve(EntryLog.FILE);
     if (!Files.isRegularFile(file)) {
       throw new LedgerException(dir + " is not a ledger: " + EntryLog.FILE + " is missing");
@@ -121,6 +138,7 @@ public final class LedgerAudit {
     int[] cosigs = {0};
     int[] verifiedCheckpoints = {0};
     EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaf) -> {
+      currentIndex = index;
       checkEntry(index, bytes);
       lastLeaf = leaf;
       range.append(leaf);
@@ -160,7 +178,7 @@ public final class LedgerAudit {
           s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
     }
     return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), range.root(),
-        verifiedCheckpoints[0], cosigs[0], signatures, budgets, unprotected);
+        verifiedCheckpoints[0], cosigs[0], 2 * signatures.submitted(), budgets, unprotected);
   }
 
   private int checkCheckpoint(SignedNote note, long size, byte[] root, long index) throws LedgerException {
@@ -344,17 +362,22 @@ public final class LedgerAudit {
       throw new CorruptLedgerException(index, "data use by '" + id + "', which is not enrolled");
     }
     byte[] siteSig = d.getSiteSignature().toByteArray();
-    try {
-      DataUseSignatures.verifySite(site.key, body, siteSig);
-    } catch (SignatureException ex) {
-      throw new CorruptLedgerException(index, "site signature of '" + id + "' does not verify");
-    }
-    try {
-      DataUseSignatures.verifyCoordinator(coordinator, body, siteSig, d.getCoordinatorSignature().toByteArray());
-    } catch (SignatureException ex) {
-      throw new CorruptLedgerException(index, "coordinator signature does not verify");
-    }
-    signatures += 2;
+    byte[] coordinatorSig = d.getCoordinatorSignature().toByteArray();
+    VerifyingKey siteKey = site.key;
+    VerifyingKey coordinatorKey = coordinator;
+    signatures.check(index, () -> {
+      try {
+        DataUseSignatures.verifySite(siteKey, body, siteSig);
+      } catch (SignatureException ex) {
+        return "site signature of '" + id + "' does not verify";
+      }
+      try {
+        DataUseSignatures.verifyCoordinator(coordinatorKey, body, siteSig, coordinatorSig);
+      } catch (SignatureException ex) {
+        return "coordinator signature does not verify";
+      }
+      return null;
+    });
     Round r = openRound(index, u.getRound());
     if (!r.sampled.contains(id)) {
       throw new CorruptLedgerException(index, "data use by '" + id + "' in round " + u.getRound()

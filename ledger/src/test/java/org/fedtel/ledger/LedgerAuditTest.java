@@ -130,6 +130,25 @@ class LedgerAuditTest {
   }
 
   @Test
+  void aReplacedSignatureIsReportedFirstEvenWhenLaterEntriesAreRechained() throws Exception {
+    // Signatures are verified on worker threads; the first failing entry must still be the one named.
+    int i = firstDataUse();
+    List<byte[]> t = new ArrayList<>();
+    byte[] prev = new byte[32];
+    for (int k = 0; k < entries.size(); k++) {
+      Entry.Builder b = Entry.parseFrom(entries.get(k)).toBuilder().setPreviousHash(ByteString.copyFrom(prev));
+      if (k == i) {
+        b.getDataUseBuilder().setSiteSignature(ByteString.copyFrom(new byte[64]));
+      }
+      byte[] bytes = k < i ? entries.get(k) : b.build().toByteArray();
+      t.add(bytes);
+      prev = MerkleTree.leafHash(bytes);
+    }
+    LedgerFiles.write(dir, t);
+    assertTrue(failure().matches("ledger entry " + i + ": site signature of 'site-\\d\\d' does not verify"), failure());
+  }
+
+  @Test
   void overstatedOrUnderstatedPrivacySpendIsCaught() throws Exception {
     int i = firstDataUse();
     Entry e = Entry.parseFrom(entries.get(i));
