@@ -22,8 +22,12 @@ import org.fedtel.telemetry.features.Windower;
  * metric) reaches with the best possible threshold chosen with hindsight on the test day. A type that
  * one feature separates perfectly would be a toy; docs/EVALUATION.md has the table this prints.
  *
- * <pre>java -cp simulations/target/classes:$(cat cp.txt) org.fedtel.simulations.generator.DetectorCheck
- *     [nodes=16] [seed=1] [epochs=20] [anomaly-rate=0.1]</pre>
+ * <pre>
+ * mvn -B -q -o -pl simulations install -DskipTests
+ * mvn -B -q -o -pl simulations dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+ * java -cp simulations/target/classes:$(cat simulations/target/cp.txt) \
+ *     org.fedtel.simulations.generator.DetectorCheck [nodes=16] [seed=1] [epochs=20] [anomaly-rate=0.1]
+ * </pre>
  */
 public final class DetectorCheck {
   private DetectorCheck() {}
