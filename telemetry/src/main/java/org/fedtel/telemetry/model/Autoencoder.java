@@ -153,7 +153,8 @@ public final class Autoencoder {
     for (int e = 0; e < count; e++) {
       double[] x = batch[from + e];
       forward(x);
-      loss += backward(x, gradient, false);
+      loss += backward(x);
+      writeGradient(x, gradient, 1.0, false);
     }
     double inv = 1.0 / count;
     for (int k = 0; k < gradient.length; k++) {
@@ -178,7 +179,44 @@ public final class Autoencoder {
       checkLength("gradient row " + e, row.length, params.length);
       double[] x = batch[from + e];
       forward(x);
-      loss += backward(x, row, true);
+      loss += backward(x);
+      writeGradient(x, row, 1.0, true);
+    }
+    return loss / count;
+  }
+
+  /**
+   * The DP-SGD step's clipped sum (Abadi et al., CCS 2016, Algorithm 1): writes into {@code sum}
+   * (overwritten) the sum over {@code batch[from .. from+count)} of each example's gradient scaled by
+   * min(1, clipNorm / ||g_i||), i.e. clipped to L2 norm at most {@code clipNorm}. Equal to clipping
+   * the rows of {@link #perExampleGradients} and adding them, at about the cost of
+   * {@link #gradient}: each example's norm comes from ||delta|| ||input|| per layer, so no
+   * per-example vector is formed. The caller adds the noise. Returns the mean loss.
+   *
+   * @param norms if not null, receives each example's unclipped gradient norm (length >= count)
+   */
+  public double clippedGradientSum(double[][] batch, int from, int count, double clipNorm, double[] sum,
+                                   double[] norms) {
+    checkRange(batch, from, count);
+    checkLength("sum", sum.length, params.length);
+    if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
+      throw new IllegalArgumentException("clipNorm must be finite and > 0, was " + clipNorm);
+    }
+    if (norms != null && norms.length < count) {
+      throw new IllegalArgumentException("norms has length " + norms.length + ", need " + count);
+    }
+    Arrays.fill(sum, 0);
+    double loss = 0;
+    for (int e = 0; e < count; e++) {
+      double[] x = batch[from + e];
+      forward(x);
+      loss += backward(x);
+      double norm = Math.sqrt(gradientSquaredNorm(x));
+      if (norms != null) {
+        norms[e] = norm;
+      }
+      double scale = norm > clipNorm ? clipNorm / norm : 1.0;
+      writeGradient(x, sum, scale, false);
     }
     return loss / count;
   }
@@ -204,8 +242,8 @@ public final class Autoencoder {
     }
   }
 
-  /** Backpropagates the MSE loss of x after {@link #forward}; returns that loss. */
-  private double backward(double[] x, double[] g, boolean overwrite) {
+  /** Backpropagates the MSE loss of x after {@link #forward} into {@code deltas}; returns that loss. */
+  private double backward(double[] x) {
     double[] y = acts[layers];
     double[] d = deltas[layers];
     int n = x.length;
@@ -217,16 +255,46 @@ public final class Autoencoder {
       loss += diff * diff;
       d[j] = scale * diff * fOut.derivativeFromOutput(y[j]);
     }
-    for (int l = layers; l >= 1; l--) {
+    for (int l = layers; l > 1; l--) {
+      double[] delta = deltas[l];
+      double[] below = deltas[l - 1];
+      double[] prev = acts[l - 1];
+      int nIn = prev.length;
+      int w = weightOffset[l];
+      Arrays.fill(below, 0);
+      for (int j = 0; j < delta.length; j++) {
+        double dj = delta[j];
+        if (dj == 0) {
+          continue;
+        }
+        int row = w + j * nIn;
+        for (int i = 0; i < nIn; i++) {
+          below[i] += params[row + i] * dj;
+        }
+      }
+      Activation f = activation[l - 1];
+      for (int i = 0; i < nIn; i++) {
+        below[i] *= f.derivativeFromOutput(prev[i]);
+      }
+    }
+    return loss / n;
+  }
+
+  /**
+   * Writes (overwrite) or adds {@code scale} times the gradient held in {@code deltas} into g: for
+   * each layer the outer product delta x input, and delta for the bias.
+   */
+  private void writeGradient(double[] x, double[] g, double scale, boolean overwrite) {
+    for (int l = 1; l <= layers; l++) {
       double[] delta = deltas[l];
       double[] prev = l == 1 ? x : acts[l - 1];
       int nIn = prev.length;
       int w = weightOffset[l];
       int b = biasOffset[l];
-      if (overwrite) {
-        for (int j = 0; j < delta.length; j++) {
-          double dj = delta[j];
-          int row = w + j * nIn;
+      for (int j = 0; j < delta.length; j++) {
+        double dj = scale * delta[j];
+        int row = w + j * nIn;
+        if (overwrite) {
           if (dj == 0) {
             Arrays.fill(g, row, row + nIn, 0.0); // inactive ReLU unit: a plain store, no multiply
           } else {
@@ -235,40 +303,37 @@ public final class Autoencoder {
             }
           }
           g[b + j] = dj;
-        }
-      } else {
-        for (int j = 0; j < delta.length; j++) {
-          double dj = delta[j];
-          if (dj == 0) {
-            continue;
-          }
-          int row = w + j * nIn;
+        } else if (dj != 0) {
           for (int i = 0; i < nIn; i++) {
             g[row + i] += dj * prev[i];
           }
           g[b + j] += dj;
         }
       }
-      if (l > 1) {
-        double[] below = deltas[l - 1];
-        Arrays.fill(below, 0);
-        for (int j = 0; j < delta.length; j++) {
-          double dj = delta[j];
-          if (dj == 0) {
-            continue;
-          }
-          int row = w + j * nIn;
-          for (int i = 0; i < nIn; i++) {
-            below[i] += params[row + i] * dj;
-          }
-        }
-        Activation f = activation[l - 1];
-        for (int i = 0; i < nIn; i++) {
-          below[i] *= f.derivativeFromOutput(prev[i]);
-        }
-      }
     }
-    return loss / n;
+  }
+
+  /**
+   * Squared L2 norm of the gradient held in {@code deltas}, without forming it: the weight gradient
+   * of a dense layer is the outer product delta x input, whose squared Frobenius norm is
+   * ||delta||^2 ||input||^2 (Goodfellow, "Efficient per-example gradient computations", 2015).
+   */
+  private double gradientSquaredNorm(double[] x) {
+    double total = 0;
+    for (int l = 1; l <= layers; l++) {
+      double[] delta = deltas[l];
+      double[] prev = l == 1 ? x : acts[l - 1];
+      double dd = 0;
+      for (double v : delta) {
+        dd += v * v;
+      }
+      double aa = 0;
+      for (double v : prev) {
+        aa += v * v;
+      }
+      total += dd * (aa + 1); // + 1 for the bias
+    }
+    return total;
   }
 
   private void checkRange(double[][] batch, int from, int count) {

@@ -189,4 +189,51 @@ class AutoencoderTest {
     assertThrows(IllegalArgumentException.class, () -> new AutoencoderConfig(4, new int[0], Activation.RELU, Activation.RELU));
     assertThrows(IllegalArgumentException.class, () -> new Adam(-1));
   }
+
+  @Test
+  void clippedSumEqualsClippingThePerExampleRows() {
+    Autoencoder m = Autoencoder.initialize(AutoencoderConfig.defaults(30), new SplittableRandom(12));
+    double[][] batch = data(9, 30, 13);
+    double[][] rows = new double[9][m.parameterCount()];
+    double lossRows = m.perExampleGradients(batch, 0, 9, rows);
+    double[] rowNorms = new double[9];
+    for (int e = 0; e < 9; e++) {
+      double s = 0;
+      for (double v : rows[e]) {
+        s += v * v;
+      }
+      rowNorms[e] = Math.sqrt(s);
+    }
+    double clip = median(rowNorms); // about half the examples get clipped
+    double[] expected = new double[m.parameterCount()];
+    int clipped = 0;
+    for (int e = 0; e < 9; e++) {
+      double c = rowNorms[e] > clip ? clip / rowNorms[e] : 1;
+      clipped += c < 1 ? 1 : 0;
+      for (int k = 0; k < expected.length; k++) {
+        expected[k] += c * rows[e][k];
+      }
+    }
+    assertTrue(clipped >= 3 && clipped <= 6, "clipped " + clipped);
+    double[] sum = new double[m.parameterCount()];
+    double[] norms = new double[9];
+    double loss = m.clippedGradientSum(batch, 0, 9, clip, sum, norms);
+    assertEquals(lossRows, loss, 1e-15);
+    assertArrayEquals(rowNorms, norms, 1e-12);
+    assertArrayEquals(expected, sum, 1e-12);
+    // with a huge clip norm nothing is clipped: the sum is count x the mean gradient
+    double[] g = new double[m.parameterCount()];
+    m.gradient(batch, 0, 9, g);
+    m.clippedGradientSum(batch, 0, 9, 1e9, sum, null);
+    for (int k = 0; k < g.length; k++) {
+      assertEquals(9 * g[k], sum[k], 1e-12);
+    }
+    assertThrows(IllegalArgumentException.class, () -> m.clippedGradientSum(batch, 0, 9, 0, sum, null));
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
 }
