@@ -1,17 +1,223 @@
 package org.fedtel.cli;
 
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import org.fedtel.coordinator.CoordinatorServer;
+import org.fedtel.coordinator.Federation;
+import org.fedtel.coordinator.LedgerLog;
+import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.RoundSummary;
+import org.fedtel.coordinator.SecureAggregation;
+import org.fedtel.coordinator.StateStore;
+import org.fedtel.coordinator.TlsContexts;
+import org.fedtel.coordinator.strategy.Strategies;
+import org.fedtel.coordinator.strategy.Strategy;
+import org.fedtel.crypto.CertifiedSite;
+import org.fedtel.crypto.SiteCredentials;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.crypto.secagg.PeerKeys;
+import org.fedtel.ledger.Ledger;
+import org.fedtel.ledger.v1.Genesis;
+import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.config.Config;
+import org.fedtel.protocol.config.ConfigException;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.telemetry.model.Activation;
+import org.fedtel.telemetry.model.Autoencoder;
+import org.fedtel.telemetry.model.AutoencoderConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
-    description = "Run the coordinator (wire port with mutual TLS, HTTP dashboard port).")
+    description = "Run the coordinator (wire port with mutual TLS) until the configured rounds are done.")
 final class CoordinatorCommand implements Callable<Integer> {
-  @Option(names = "--config", description = "Configuration file.") Path config;
+  @Option(names = "--config", required = true, description = "Configuration file (TOML subset, see docs/FEDERATION.md).")
+  Path config;
+
+  /** Everything the coordinator needs, validated from the file before anything starts. */
+  record Settings(SiteCredentials credentials, InetSocketAddress listen, Path dataDir, Map<String, VerifyingKey> sites,
+                  Map<String, byte[]> certificateHashes, String consortium, AutoencoderConfig model, long modelSeed,
+                  RoundSettings rounds, Strategy strategy) {}
+
+  static Settings read(Path file) throws ConfigException {
+    Config c = Config.load(file);
+    Path base = file.toAbsolutePath().getParent();
+    SiteCredentials credentials;
+    String credDir = c.requiredString("credentials");
+    try {
+      credentials = SiteCredentials.load(base.resolve(credDir), Clock.systemUTC());
+    } catch (Exception e) {
+      throw new ConfigException(file + ": credentials '" + credDir + "' cannot be loaded: " + e.getMessage());
+    }
+    if (!credentials.isCoordinator()) {
+      throw new ConfigException(file + ": credentials '" + credDir + "' are a site's, not the coordinator's");
+    }
+    InetSocketAddress listen = address(file, c.string("listen", "127.0.0.1:7443"));
+    Path dataDir = base.resolve(c.requiredString("data_dir"));
+    Map<String, VerifyingKey> sites = new HashMap<>();
+    Map<String, byte[]> hashes = new HashMap<>();
+    for (String certFile : c.strings("sites", List.of())) {
+      CertifiedSite site = certified(file, base.resolve(certFile), credentials);
+      sites.put(site.siteId(), site.signingKey());
+      try {
+        hashes.put(site.siteId(), MessageDigest.getInstance("SHA-256").digest(site.certificate().getEncoded()));
+      } catch (Exception e) {
+        throw new ConfigException(file + ": " + certFile + ": " + e.getMessage());
+      }
+    }
+    if (sites.size() < 2) {
+      throw new ConfigException(file + ": sites must list the certificates of at least 2 enrolled sites");
+    }
+    String consortium = c.string("consortium", "fedtel");
+    int inputs = (int) c.integer("model.inputs", 0, 1, 1 << 20);
+    if (inputs == 0) {
+      throw new ConfigException(file + ": missing required key model.inputs (features per window of the sites' data)");
+    }
+    int[] h = c.integers("model.hidden", new int[] {16, 4, 16}, 1, 1 << 16);
+    AutoencoderConfig model;
+    try {
+      model = new AutoencoderConfig(inputs, h, Activation.RELU, Activation.IDENTITY);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": model: " + e.getMessage());
+    }
+    long seed = c.integer("model.seed", 1, Long.MIN_VALUE, Long.MAX_VALUE);
+    String mode = c.string("privacy.mode", "distributed");
+    PrivacyMode pm = switch (mode) {
+      case "none" -> PrivacyMode.PRIVACY_MODE_NONE;
+      case "distributed" -> PrivacyMode.PRIVACY_MODE_DISTRIBUTED;
+      case "local" -> throw new ConfigException(file + ": privacy.mode = \"local\" is not supported by the site agent yet");
+      default -> throw new ConfigException(file + ": privacy.mode must be \"none\" or \"distributed\", got \"" + mode + "\"");
+    };
+    RoundSettings rounds;
+    try {
+      rounds = new RoundSettings(
+          (int) c.integer("rounds.count", 10, 1, 1_000_000),
+          (int) c.integer("rounds.sites_per_round", sites.size(), 2, 1_000_000),
+          (int) c.integer("rounds.min_participants", Math.max(2, sites.size() - 1), 2, 1_000_000),
+          Duration.ofMillis((long) (1000 * c.number("rounds.phase_timeout_seconds", 30, 0.001, 86_400))),
+          pm,
+          c.number("privacy.clip_norm", 1.0, 0, 1e9),
+          c.number("privacy.noise_multiplier", 1.0, 0, 1e6),
+          c.number("privacy.delta", 1e-5, 0, 1),
+          (int) c.integer("rounds.local_epochs", 1, 1, 10_000),
+          (int) c.integer("rounds.batch_size", 32, 1, 1 << 20),
+          c.number("rounds.learning_rate", 0.05, 0, 1e3),
+          (int) c.integer("rounds.modulus_bits", pm == PrivacyMode.PRIVACY_MODE_NONE ? 64 : 32, 16, 64),
+          (int) c.integer("rounds.neighbours", 0, 0, 1_000_000));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": " + e.getMessage());
+    }
+    String name = c.string("strategy.name", "fedavg");
+    Map<String, Double> options = new HashMap<>();
+    for (String k : List.of("proximal_mu", "server_learning_rate", "server_momentum", "beta1", "beta2", "tau")) {
+      if (c.has("strategy." + k)) {
+        options.put(k, c.number("strategy." + k, 0, 0, 1e6));
+      }
+    }
+    Strategy strategy;
+    try {
+      strategy = Strategies.create(name, options);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file + ": strategy: " + e.getMessage());
+    }
+    c.checkAllUsed();
+    return new Settings(credentials, listen, dataDir, sites, hashes, consortium, model, seed, rounds, strategy);
+  }
+
+  static InetSocketAddress address(Path file, String hostPort) throws ConfigException {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new ConfigException(file + ": address '" + hostPort + "' must be host:port");
+    }
+    try {
+      int port = Integer.parseInt(hostPort.substring(colon + 1));
+      if (port < 0 || port > 65535) {
+        throw new NumberFormatException();
+      }
+      return new InetSocketAddress(hostPort.substring(0, colon), port);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(file + ": address '" + hostPort + "' has an invalid port");
+    }
+  }
+
+  /** A member's certificate file, checked against the consortium CA. */
+  static CertifiedSite certified(Path file, Path certFile, SiteCredentials own) throws ConfigException {
+    try (InputStream in = Files.newInputStream(certFile)) {
+      X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+      return own.trust().verify(cert);
+    } catch (Exception e) {
+      throw new ConfigException(file + ": certificate " + certFile + " is not a consortium member's: " + e.getMessage());
+    }
+  }
 
   @Override
-  public Integer call() {
-    throw NotYetAvailable.because("fedtel coordinator", "the networked coordinator is issue #8");
+  public Integer call() throws Exception {
+    Settings s;
+    try {
+      s = read(config);
+    } catch (ConfigException e) {
+      throw new UserException(e.getMessage());
+    }
+    Files.createDirectories(s.dataDir());
+    SiteCredentials cred = s.credentials();
+    Genesis genesis = Genesis.newBuilder().setConsortiumId(s.consortium()).setOrigin(s.consortium() + "/ledger")
+        .setCoordinatorKey(com.google.protobuf.ByteString.copyFrom(cred.signingKey().verifyingKey().toBytes()))
+        .setCaCertificateSha256(com.google.protobuf.ByteString.copyFrom(
+            MessageDigest.getInstance("SHA-256").digest(cred.caCertificate().getEncoded())))
+        .build();
+    double[] initial = Autoencoder.initialize(s.model(), new SplittableRandom(s.modelSeed())).parameters();
+    try (Ledger ledger = Ledger.open(s.dataDir().resolve("ledger"), genesis, cred.signingKey(), Clock.systemUTC())) {
+      Federation federation = new Federation(s.rounds(), s.strategy(), initial, SecureAggregation.server(PeerKeys.of(s.sites())),
+          new LedgerLog(ledger, s.sites(), s.certificateHashes(), s.rounds().privacyMode()),
+          new StateStore(s.dataDir().resolve("state")), Clock.systemUTC(), new SecureRandom());
+      if (federation.finished()) {
+        System.out.println("all " + s.rounds().rounds() + " rounds are already committed in " + s.dataDir());
+        return 0;
+      }
+      try (CoordinatorServer server = new CoordinatorServer(federation,
+          TlsContexts.server(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate()), Wire.DEFAULT_MAX_FRAME_BYTES)) {
+        int port = server.start(s.listen(), 20);
+        System.out.printf(Locale.ROOT, "coordinator listening on %s:%d (resuming after round %d)%n", s.listen().getHostString(), port,
+            federation.committedRound());
+        int shown = 0;
+        while (true) {
+          CompletableFuture<List<RoundSummary>> h = new CompletableFuture<>();
+          CompletableFuture<Boolean> done = new CompletableFuture<>();
+          server.onEngine(() -> {
+            h.complete(federation.history());
+            done.complete(federation.finished());
+          });
+          List<RoundSummary> now = h.join();
+          for (; shown < now.size(); shown++) {
+            RoundSummary r = now.get(shown);
+            System.out.println(r.committed()
+                ? String.format(Locale.ROOT, "round %d committed: loss %.4f, survivors %s, epsilon %s", r.round(), r.meanTrainLoss(),
+                    r.survivors(), r.epsilonSpent())
+                : "round " + r.round() + " aborted: " + r.reason());
+          }
+          if (done.join()) {
+            break;
+          }
+          Thread.sleep(100);
+        }
+      }
+    }
+    System.out.println("done: " + s.rounds().rounds() + " rounds; ledger in " + s.dataDir().resolve("ledger"));
+    return 0;
   }
 }

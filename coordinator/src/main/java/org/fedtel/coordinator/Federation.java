@@ -107,8 +107,8 @@ public final class Federation {
     SiteRecord site = sites.get(siteId);
     if (site == null) {
       site = new SiteRecord(siteId, hello, settings.delta());
+      log.siteEnrolled(siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta()); // may refuse: then nothing changes
       sites.put(siteId, site);
-      log.siteEnrolled(siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta());
     } else {
       site.update(hello);
     }

@@ -9,7 +9,8 @@ import org.fedtel.protocol.v1.PrivacyParams;
  * implementation appends to the ledger; every call returns only after the record is durable.
  */
 public interface FederationLog {
-  void siteEnrolled(String siteId, double budgetEpsilon, double budgetDelta);
+  /** First contact of a site. @throws RejectedMessageException if the site is not a member this log can enrol */
+  void siteEnrolled(String siteId, double budgetEpsilon, double budgetDelta) throws RejectedMessageException;
 
   void roundStarted(long round, List<String> participants, PrivacyParams privacy);
 

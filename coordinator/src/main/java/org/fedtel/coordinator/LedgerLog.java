@@ -61,10 +61,11 @@ public final class LedgerLog implements FederationLog {
   }
 
   @Override
-  public void siteEnrolled(String siteId, double budgetEpsilon, double budgetDelta) {
+  public void siteEnrolled(String siteId, double budgetEpsilon, double budgetDelta) throws RejectedMessageException {
     VerifyingKey key = siteKeys.get(siteId);
     if (key == null) {
-      throw new IllegalStateException("no signing key is configured for site '" + siteId + "'");
+      throw new RejectedMessageException(RejectedMessageException.Reason.UNKNOWN_SENDER,
+          "site '" + siteId + "' has a consortium certificate but is not among the configured sites");
     }
     if (alreadyEnrolled(siteId)) {
       return;

@@ -53,7 +53,8 @@ public final class SiteSession {
   private long lastInbound = -1;
   private long highestRound;
   private Active active;
-  private RoundResult lastResult;
+  private volatile RoundResult lastResult;
+  private volatile long lastResultRound;
 
   /** The round in progress. */
   private static final class Active {
@@ -260,6 +261,7 @@ public final class SiteSession {
       case ROUND_RESULT -> {
         requirePhase(3, e);
         lastResult = e.getRoundResult();
+        lastResultRound = active.round;
         active = null;
         return List.of();
       }
@@ -366,6 +368,11 @@ public final class SiteSession {
   /** The site's ε spent so far at its declared δ (0 without a budget). */
   public double spentEpsilon() {
     return budget == null ? 0 : budget.spentEpsilon();
+  }
+
+  /** The round of {@link #lastResult()}, 0 if none. */
+  public long lastRound() {
+    return lastResultRound;
   }
 
   /** The last round result received, or null. */

@@ -284,6 +284,24 @@ public final class Config {
     return List.copyOf(out);
   }
 
+  public int[] integers(String key, int[] fallback, int min, int max) throws ConfigException {
+    Object v = raw(key);
+    if (v == null) {
+      return fallback.clone();
+    }
+    if (!(v instanceof List<?> list)) {
+      throw new ConfigException(where(key) + " must be an array of integers");
+    }
+    int[] out = new int[list.size()];
+    for (int i = 0; i < out.length; i++) {
+      if (!(list.get(i) instanceof Long l) || l < min || l > max) {
+        throw new ConfigException(where(key) + " must be an array of integers in [" + min + ", " + max + "]");
+      }
+      out[i] = (int) (long) (Long) list.get(i);
+    }
+    return out;
+  }
+
   /** @throws ConfigException naming every key the program did not read (a typo or an unsupported setting) */
   public void checkAllUsed() throws ConfigException {
     List<String> unknown = new ArrayList<>();

@@ -1,0 +1,121 @@
+package org.fedtel.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.fedtel.crypto.ConsortiumCa;
+import org.fedtel.ledger.AuditReport;
+import org.fedtel.ledger.LedgerAudit;
+import org.fedtel.telemetry.features.FeatureMode;
+import org.fedtel.telemetry.features.WindowSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `fedtel coordinator --config` and `fedtel site --config` as separate commands over loopback mTLS. */
+class FederationCommandsTest {
+  @TempDir Path dir;
+
+  static void writeCsv(Path file, long seed, double level) throws Exception {
+    SplittableRandom r = new SplittableRandom(seed);
+    StringBuilder b = new StringBuilder("timestamp,node,cpu,mem\n");
+    for (int i = 0; i < 600; i++) {
+      b.append(1_767_225_600L + 10L * i).append(",n1,").append(level + 0.1 * r.nextGaussian()).append(',')
+          .append(2 * level + 0.1 * r.nextGaussian()).append('\n');
+    }
+    Files.writeString(file, b.toString());
+  }
+
+  @Test
+  void aCoordinatorAndThreeSitesRunFromConfigFilesAndTheLedgerVerifies() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create(dir.resolve("ca"), "test", Clock.systemUTC(), new SecureRandom());
+    ca.issueCoordinator(List.of());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
+    StringBuilder sites = new StringBuilder();
+    for (int i = 1; i <= 3; i++) {
+      ca.issueSite("site-" + i);
+      sites.append(i > 1 ? ", " : "").append("\"ca/sites/site-").append(i).append("/cert.pem\"");
+    }
+    Files.writeString(dir.resolve("coordinator.toml"), """
+        credentials = "ca/coordinator"
+        listen = "127.0.0.1:%d"
+        data_dir = "coord"
+        consortium = "test"
+        sites = [%s]
+        [model]
+        inputs = %d
+        hidden = [8, 2, 8]
+        [rounds]
+        count = 2
+        min_participants = 2
+        phase_timeout_seconds = 30
+        [privacy]
+        mode = "distributed"
+        noise_multiplier = 0.5
+        """.formatted(port, sites, inputs));
+    for (int i = 1; i <= 3; i++) {
+      writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
+      Files.writeString(dir.resolve("site-" + i + ".toml"), """
+          credentials = "ca/sites/site-%d"
+          coordinator = "127.0.0.1:%d"
+          coordinator_certificate = "ca/coordinator/cert.pem"
+          consortium = "test"
+          peers = [%s]
+          data = "site-%d.csv"
+          stop_after_round = 2
+          [model]
+          hidden = [8, 2, 8]
+          [budget]
+          epsilon = 100
+          """.formatted(i, port, sites, i));
+    }
+    List<CompletableFuture<Integer>> runs = new ArrayList<>();
+    runs.add(CompletableFuture.supplyAsync(() -> Main.run("coordinator", "--config", dir.resolve("coordinator.toml").toString())));
+    for (int i = 1; i <= 3; i++) {
+      String f = dir.resolve("site-" + i + ".toml").toString();
+      runs.add(CompletableFuture.supplyAsync(() -> Main.run("site", "--config", f)));
+    }
+    for (CompletableFuture<Integer> r : runs) {
+      assertEquals(0, r.get(120, TimeUnit.SECONDS));
+    }
+    AuditReport report = LedgerAudit.verify(dir.resolve("coord").resolve("ledger"));
+    assertEquals(2, report.checkpoints());
+    assertEquals(3, report.sites().size());
+    for (AuditReport.SiteBudget b : report.sites()) {
+      assertEquals(2, b.dataUses(), b.toString());
+    }
+  }
+
+  @Test
+  void aBadConfigFileIsOneClearLineAndExitCode2() throws Exception {
+    Files.writeString(dir.resolve("bad.toml"), "credentials = \"nowhere\"\n");
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = Main.run("coordinator", "--config", dir.resolve("bad.toml").toString());
+    } finally {
+      System.setErr(saved);
+    }
+    assertEquals(2, code);
+    String text = err.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("bad.toml: credentials 'nowhere' cannot be loaded"), text);
+  }
+}
