@@ -136,4 +136,95 @@ class NetworkFederationTest {
     }
   }
 
+
+  /** Opens a TLS connection with {@code cert} and writes {@code bytes} raw; returns when the server has closed it. */
+  static boolean sendsAndIsClosed(InetSocketAddress addr, SelfSignedCertificate cert, SelfSignedCertificate coord, byte[] bytes)
+      throws Exception {
+    io.netty.channel.EventLoopGroup g = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+    try {
+      SslContext tls = SiteClient.tls(cert.key(), new java.security.cert.X509Certificate[] {cert.cert()}, coord.cert());
+      io.netty.channel.Channel ch = new io.netty.bootstrap.Bootstrap().group(g).channel(io.netty.channel.socket.nio.NioSocketChannel.class)
+          .handler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
+            @Override protected void initChannel(io.netty.channel.socket.SocketChannel c) {
+              c.pipeline().addLast(tls.newHandler(c.alloc()));
+              c.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+                  if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent hs && hs.isSuccess()) {
+                    ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(bytes));
+                  }
+                }
+
+                @Override public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable t) {
+                  ctx.close();
+                }
+              });
+            }
+          }).connect(addr).sync().channel();
+      return ch.closeFuture().await(30, TimeUnit.SECONDS);
+    } finally {
+      g.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  static byte[] framed(byte[] payload) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + payload.length);
+    b.putInt(payload.length).put(payload);
+    return b.array();
+  }
+
+  @Test
+  void garbageOversizedWrongVersionAndForgedFramesAreRefusedAndTheFederationCarriesOn() throws Exception {
+    int n = 3;
+    SelfSignedCertificate coordCert = new SelfSignedCertificate("coordinator");
+    List<SelfSignedCertificate> siteCerts = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      siteCerts.add(new SelfSignedCertificate("site-" + i));
+    }
+    java.security.cert.X509Certificate[] trusted = siteCerts.stream().map(SelfSignedCertificate::cert)
+        .toArray(java.security.cert.X509Certificate[]::new);
+    TestConsortium keys = new TestConsortium(n);
+    ListLog netLog = new ListLog();
+    Federation fed = new Federation(new RoundSettings(2, n, 2, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_NONE, 1, 1, 1e-5, 3, 32,
+        0.1, 64, 0), Strategies.fedAvg(), new double[3], keys.server(), netLog, new StateStore(dir.resolve("net")), Clock.systemUTC(),
+        new SplittableRandom(7));
+    List<SiteClient> clients = new ArrayList<>();
+    try (CoordinatorServer server = new CoordinatorServer(fed,
+        TlsContexts.server(coordCert.key(), new java.security.cert.X509Certificate[] {coordCert.cert()}, trusted), 1 << 20)) {
+      InetSocketAddress addr = new InetSocketAddress("127.0.0.1", server.start(new InetSocketAddress("127.0.0.1", 0), 20));
+      // Before the sites connect: each bad connection (with a valid certificate of site-0) is closed.
+      byte[] oversized = {0x7f, 0, 0, 0, 1, 2, 3};
+      byte[] garbage = framed(new byte[] {(byte) 0xff, (byte) 0xff, 0x01, 0x02, 0x03});
+      byte[] wrongVersion = framed(Wire.envelope("site-0", 0, 1).setProtocolVersion(99)
+          .setHeartbeat(org.fedtel.protocol.v1.Heartbeat.getDefaultInstance()).build().toByteArray());
+      byte[] forged = framed(Wire.envelope("site-1", 0, 1)
+          .setHello(org.fedtel.protocol.v1.Hello.getDefaultInstance()).build().toByteArray());
+      for (byte[] bad : List.of(oversized, garbage, wrongVersion, forged)) {
+        assertTrue(sendsAndIsClosed(addr, siteCerts.get(0), coordCert, bad), "the server closes the connection");
+      }
+      for (int i = 0; i < n; i++) {
+        String id = "site-" + i;
+        SslContext tls = SiteClient.tls(siteCerts.get(i).key(), new java.security.cert.X509Certificate[] {siteCerts.get(i).cert()},
+            coordCert.cert());
+        org.fedtel.ledger.Witness witness = keys.witness(id);
+        PrivacyBudget budget = new PrivacyBudget(10, 1e-5);
+        LeastSquares trainer = data(i);
+        SiteClient c = new SiteClient(() -> keys.session(id, budget, trainer, witness), tls, addr, 50, 1000);
+        clients.add(c);
+        c.start();
+      }
+      await(() -> {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        server.onEngine(() -> done.complete(fed.finished()));
+        return done.join();
+      }, "the federation to finish after the bad connections");
+      CompletableFuture<List<String>> events = new CompletableFuture<>();
+      server.onEngine(() -> events.complete(List.copyOf(netLog.events)));
+      assertEquals(List.of("enrolled site-0", "enrolled site-1", "enrolled site-2"),
+          events.join().stream().filter(e -> e.startsWith("enrolled")).sorted().toList(), "the forged hello enrolled nobody");
+    } finally {
+      for (SiteClient cl : clients) {
+        cl.close();
+      }
+    }
+  }
 }

@@ -139,11 +139,14 @@ public final class CoordinatorServer implements AutoCloseable {
       engine.execute(() -> {
         try {
           if (first) {
+            // Register the connection only once its hello is accepted, so that a bad first
+            // message cannot displace the site's working connection.
+            List<Outbound> out = federation.onHello(id, e);
             Channel old = channels.put(id, ch);
             if (old != null && old != ch) {
               old.close();
             }
-            dispatch(federation.onHello(id, e));
+            dispatch(out);
           } else {
             dispatch(federation.onEnvelope(id, e));
           }
