@@ -2,6 +2,7 @@ package org.fedtel.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -11,6 +12,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.fedtel.coordinator.dashboard.DashboardServer;
+import org.fedtel.coordinator.dashboard.LedgerSource;
 import org.fedtel.ledger.AuditReport;
 import org.fedtel.ledger.LedgerAudit;
 import org.fedtel.ledger.LedgerEntries;
@@ -30,7 +34,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "ledger", mixinStandardHelpOptions = true, description = "Audit a ledger directory.",
     subcommands = {LedgerCommand.Verify.class, LedgerCommand.Show.class, LedgerCommand.Budget.class,
-        LedgerCommand.Prove.class, LedgerCommand.Consistency.class})
+        LedgerCommand.Prove.class, LedgerCommand.Consistency.class, LedgerCommand.Serve.class})
 final class LedgerCommand {
   /** Exit code when the ledger fails verification (2 stays for bad input). */
   static final int EXIT_VERIFY_FAILED = 3;
@@ -468,5 +472,53 @@ final class LedgerCommand {
       }
     }
     sb.append('"');
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "Serve the read-only dashboard for an offline copy of a ledger (entries, budgets, rounds, "
+          + "inclusion proofs checked in the browser, Prometheus /metrics) until interrupted.")
+  static final class Serve extends OnLedger {
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port, 0 for any free port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--public", description = "Allow binding to an address other than loopback.")
+    boolean allowPublic;
+
+    @Override
+    public Integer call() throws Exception {
+      requireLedger();
+      if (port < 0 || port > 65535) {
+        throw new UserException("--port must be in 0..65535, was " + port);
+      }
+      LedgerSource source;
+      try {
+        source = LedgerSource.snapshot(dir);
+      } catch (LedgerException e) {
+        throw new UserException("ledger " + dir + ": " + e.getMessage(), e, EXIT_VERIFY_FAILED);
+      } catch (IOException e) {
+        throw new UserException("cannot read ledger " + dir + ": " + e.getMessage(), e);
+      }
+      InetSocketAddress address = new InetSocketAddress(bind, port);
+      DashboardServer server;
+      try {
+        server = DashboardServer.start(address, allowPublic, source, null);
+      } catch (IllegalArgumentException e) {
+        throw new UserException(e.getMessage() + " (use --public to allow it)");
+      } catch (IOException e) {
+        throw new UserException("cannot listen on " + bind + ":" + port + ": " + e.getMessage(), e);
+      }
+      try (server) {
+        out().println("dashboard of " + dir + " (" + source.size() + " entries) on http://"
+            + address.getAddress().getHostAddress() + ":" + server.port() + "/ ; Ctrl-C to stop");
+        out().flush();
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return 0;
+    }
   }
 }

@@ -36,7 +36,8 @@ class FedtelCommandTest {
     String[][] commands = {
       {"demo"}, {"simulate"}, {"data", "generate"}, {"ca", "init"}, {"ca", "issue"}, {"coordinator"}, {"site"},
       {"detect"}, {"eval"}, {"privacy", "epsilon"}, {"privacy", "noise-multiplier"},
-      {"ledger", "verify"}, {"ledger", "show"}, {"ledger", "budget"}, {"ledger", "prove"}, {"ledger", "consistency"}
+      {"ledger", "verify"}, {"ledger", "show"}, {"ledger", "budget"}, {"ledger", "prove"}, {"ledger", "consistency"},
+      {"ledger", "serve"}
     };
     for (String[] c : commands) {
       String[] args = java.util.Arrays.copyOf(c, c.length + 1);
