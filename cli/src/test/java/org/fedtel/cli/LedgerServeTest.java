@@ -52,9 +52,14 @@ class LedgerServeTest {
   }
 
   @Test
-  void refusesAPublicAddressWithoutTheFlagAndAMissingDirectory() {
+  void refusesAPublicAddressWithoutTheFlagAndAMissingDirectory() throws Exception {
     FedtelCommandTest.Result r = FedtelCommandTest.run("ledger", "serve", dir.resolve("nope").toString());
     assertEquals(FedtelCommand.EXIT_USER_ERROR, r.exit());
     assertTrue(r.err().contains("does not exist"), r.err());
+
+    SyntheticLedger.write(dir, 2, 1, 3, true);
+    FedtelCommandTest.Result open = FedtelCommandTest.run("ledger", "serve", dir.toString(), "--bind", "0.0.0.0", "--port", "0");
+    assertEquals(FedtelCommand.EXIT_USER_ERROR, open.exit());
+    assertTrue(open.err().contains("loopback") && open.err().contains("--public"), open.err());
   }
 }
