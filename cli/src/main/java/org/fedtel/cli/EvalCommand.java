@@ -173,6 +173,14 @@ final class EvalCommand implements Callable<Integer> {
           r.files().size(), r.nabScore(), r.nabScoreOptimized(), c.f1(), c.precision(), c.recall(), r.rocAuc(),
           r.prAuc());
     }
+    for (NabEvaluation.Result r : results) {
+      StringBuilder types = new StringBuilder();
+      new java.util.TreeMap<>(r.recallByType()).forEach((k, v) ->
+          types.append(String.format(Locale.ROOT, " %s %.3f", k, v)));
+      out.printf(Locale.ROOT, "%-12s recall by type:%s; detected %d of %d label windows, median delay %s%n",
+          name(r.detector()), types, r.delay().detected(), r.delay().episodes(),
+          Double.isNaN(r.delay().medianMillis()) ? "-" : String.format(Locale.ROOT, "%.0f s", r.delay().medianMillis() / 1000));
+    }
     out.println("NAB: standard profile, each file's threshold from its probationary part; "
         + "NAB(opt): at the corpus-optimal threshold (NAB's optimize step). F1 etc. are per row after the "
         + "probationary part, a row being positive inside a label window.");
@@ -214,6 +222,18 @@ final class EvalCommand implements Callable<Integer> {
     return sb.append('"').toString();
   }
 
+  private static String json(java.util.Map<String, Double> byType) {
+    StringBuilder sb = new StringBuilder("{");
+    new java.util.TreeMap<>(byType).forEach((k, v) -> sb.append(sb.length() > 1 ? "," : "").append(quote(k))
+        .append(':').append(num(v)));
+    return sb.append('}').toString();
+  }
+
+  private static String json(org.fedtel.telemetry.eval.Metrics.DetectionDelay d) {
+    return "{\"episodes\":" + d.episodes() + ",\"detected\":" + d.detected() + ",\"mean_seconds\":"
+        + num(d.meanMillis() / 1000) + ",\"median_seconds\":" + num(d.medianMillis() / 1000) + "}";
+  }
+
   private static String json(NabEvaluation.Result r) {
     Confusion c = r.confusion();
     StringBuilder sb = new StringBuilder();
@@ -229,6 +249,8 @@ final class EvalCommand implements Callable<Integer> {
         .append(",\"pr_auc\":").append(num(r.prAuc()))
         .append(",\"tp\":").append(c.tp()).append(",\"fp\":").append(c.fp())
         .append(",\"tn\":").append(c.tn()).append(",\"fn\":").append(c.fn())
+        .append(",\"recall_by_type\":").append(json(r.recallByType()))
+        .append(",\"detection_delay\":").append(json(r.delay()))
         .append(",\"files\":[");
     for (int i = 0; i < r.files().size(); i++) {
       NabEvaluation.FileResult f = r.files().get(i);
@@ -244,7 +266,9 @@ final class EvalCommand implements Callable<Integer> {
           .append(",\"recall\":").append(num(fc.recall()))
           .append(",\"roc_auc\":").append(num(f.rocAuc()))
           .append(",\"pr_auc\":").append(num(f.prAuc()))
-          .append(",\"threshold\":").append(num(f.threshold()));
+          .append(",\"threshold\":").append(num(f.threshold()))
+          .append(",\"recall_by_type\":").append(json(f.recallByType()))
+          .append(",\"detection_delay\":").append(json(f.delay()));
       if (f.model() != null) {
         sb.append(",\"model_sha256\":").append(quote(f.model().sha256Hex()));
       }

@@ -59,6 +59,11 @@ class EvalCommandTest {
     // an 8-sigma step is caught at once: recall over the window rows is high and the NAB score near perfect
     assertTrue(field(r.out(), "nab_score") > 90, r.out());
     assertTrue(field(r.out(), "roc_auc") > 0.9, r.out());
+    // per-type recall uses the label column's type; the step is flagged in its first row: delay 0
+    assertTrue(r.out().contains("\"recall_by_type\":{\"cpuoccupy\":"), r.out());
+    assertTrue(field(r.out(), "cpuoccupy") > 0.5, r.out());
+    assertTrue(r.out().contains("\"detection_delay\":{\"episodes\":1,\"detected\":1,"), r.out());
+    assertEquals(0.0, field(r.out(), "median_seconds"), r.out());
   }
 
   @Test

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 import org.fedtel.telemetry.detect.AnomalyModel;
 import org.fedtel.telemetry.detect.DetectorSettings;
@@ -75,12 +76,21 @@ public final class NabEvaluation {
    * @param prAuc average precision over the scored rows (NaN without positives)
    * @param threshold the detector's raw threshold for this file
    * @param model the trained autoencoder detector ({@code null} for the baselines)
+   * @param recallByType share of scored rows of each anomaly type that were flagged ("anomaly" for
+   *     NAB windows; the label column's types otherwise)
+   * @param delay detection delay per label window (episode) over the scored rows
    */
   public record FileResult(String file, int rows, int windows, NabScorer.FileScore nab, Confusion confusion,
                            double rocAuc, double prAuc, double threshold, AnomalyModel model,
-                           NabScorer.Sweep sweep, double[] normalizedScores) {
+                           NabScorer.Sweep sweep, double[] normalizedScores, Map<String, Double> recallByType,
+                           Metrics.DetectionDelay delay, String[] scoredTypes, long[] scoredTimes,
+                           boolean[] scoredFlags) {
     public FileResult {
       normalizedScores = normalizedScores.clone();
+      recallByType = Map.copyOf(recallByType);
+      scoredTypes = scoredTypes.clone();
+      scoredTimes = scoredTimes.clone();
+      scoredFlags = scoredFlags.clone();
     }
 
     /** Per row: raw score / threshold (rows flagged at >= 1). */
@@ -101,7 +111,8 @@ public final class NabEvaluation {
    * @param prAuc pooled average precision over normalized scores
    */
   public record Result(Detector detector, List<FileResult> files, double nabScore, double nabScoreOptimized,
-                       double optimizedThreshold, Confusion confusion, double rocAuc, double prAuc) {}
+                       double optimizedThreshold, Confusion confusion, double rocAuc, double prAuc,
+                       Map<String, Double> recallByType, Metrics.DetectionDelay delay) {}
 
   private NabEvaluation() {}
 
@@ -205,17 +216,26 @@ public final class NabEvaluation {
     boolean[] truth = new boolean[scored];
     boolean[] flagged = new boolean[scored];
     double[] sc = new double[scored];
+    String[] types = new String[scored];
+    long[] times = new long[scored];
     int m = 0;
     for (int i = 0; i < n; i++) {
       if (!sweep.probationary(i)) {
         truth[m] = sweep.inWindow(i);
         flagged[m] = flags[i];
         sc[m] = norm[i];
+        types[m] = !truth[m] ? null : labelWindows == null && s.labels[i] != null ? s.labels[i] : "anomaly";
+        times[m] = s.times[i];
         m++;
       }
     }
-    return new FileResult(file.getFileName().toString(), n, windows.size(), nab, Confusion.of(truth, flagged),
-        Metrics.rocAuc(sc, truth), Metrics.averagePrecision(sc, truth), threshold, model, sweep, norm);
+    String name = file.getFileName().toString();
+    String[] nodes = new String[scored];
+    Arrays.fill(nodes, name);
+    return new FileResult(name, n, windows.size(), nab, Confusion.of(truth, flagged),
+        Metrics.rocAuc(sc, truth), Metrics.averagePrecision(sc, truth), threshold, model, sweep, norm,
+        Metrics.recallByType(types, flagged), Metrics.detectionDelay(nodes, times, types, flagged),
+        types, times, flagged);
   }
 
   /** Pools the files' results into corpus figures. */
@@ -248,6 +268,22 @@ public final class NabEvaluation {
         }
       }
     }
+    String[] allTypes = new String[pooled];
+    String[] allNodes = new String[pooled];
+    long[] allTimes = new long[pooled];
+    boolean[] allFlags = new boolean[pooled];
+    int q = 0;
+    for (FileResult f : files) {
+      String[] t = f.scoredTypes();
+      long[] tm = f.scoredTimes();
+      boolean[] fl = f.scoredFlags();
+      for (int i = 0; i < t.length; i++, q++) {
+        allTypes[q] = t[i];
+        allNodes[q] = f.file(); // episodes never span files
+        allTimes[q] = tm[i];
+        allFlags[q] = fl[i];
+      }
+    }
     double[] opt = scorer.optimizeThreshold(sweeps, scores);
     double nul = 0;
     long windows = 0;
@@ -258,7 +294,8 @@ public final class NabEvaluation {
     double perfect = windows * scorer.profile().tpWeight();
     double optimized = 100 * (opt[1] - nul) / (perfect - nul);
     return new Result(detector, List.copyOf(files), scorer.normalized(nab), optimized, opt[0], total,
-        Metrics.rocAuc(all, truth), Metrics.averagePrecision(all, truth));
+        Metrics.rocAuc(all, truth), Metrics.averagePrecision(all, truth),
+        Metrics.recallByType(allTypes, allFlags), Metrics.detectionDelay(allNodes, allTimes, allTypes, allFlags));
   }
 
   /** One node's rows in memory (evaluation files are small; detection streams instead). */
