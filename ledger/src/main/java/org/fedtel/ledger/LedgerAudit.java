@@ -1,6 +1,7 @@
 package org.fedtel.ledger;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.SignatureException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -16,11 +18,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.ledger.v1.BudgetExhausted;
 import org.fedtel.ledger.v1.DataUse;
 import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.ledger.v1.Entry;
 import org.fedtel.ledger.v1.Genesis;
+import org.fedtel.ledger.v1.ModelReleased;
 import org.fedtel.ledger.v1.PrivacyMode;
+import org.fedtel.ledger.v1.RoundAborted;
+import org.fedtel.ledger.v1.RoundCommitted;
+import org.fedtel.ledger.v1.RoundStarted;
 import org.fedtel.ledger.v1.SiteEnrolled;
 import org.fedtel.privacy.accounting.RdpAccountant;
 
@@ -84,12 +91,67 @@ public final class LedgerAudit {
 
   private static final class Round {
     final Set<String> sampled;
-    final Set<String> used = new HashSet<>();
+    /** Sites with a data use in this round; allocated on the first one (most rounds of a long ledger have none open). */
+    private Set<String> used;
     boolean closed;
     byte[] model;
 
     Round(Set<String> sampled) {
       this.sampled = sampled;
+    }
+
+    /** False when {@code site} already has a data use in this round. */
+    boolean markUsed(String site) {
+      if (used == null) {
+        used = new HashSet<>();
+      }
+      return used.add(site);
+    }
+
+    boolean wasUsed(String site) {
+      return used != null && used.contains(site);
+    }
+  }
+
+  /**
+   * Rounds by number. Rounds are started in strictly increasing order, so appending keeps the
+   * numbers sorted and a lookup is a binary search over a primitive array (no boxing, no hashing).
+   */
+  private static final class Rounds {
+    private long[] numbers = new long[64];
+    private Round[] rounds = new Round[64];
+    private int count;
+
+    void add(long number, Round round) {
+      if (count > 0 && number <= numbers[count - 1]) {
+        throw new IllegalArgumentException("rounds must be added in increasing order");
+      }
+      if (count == numbers.length) {
+        numbers = Arrays.copyOf(numbers, 2 * count);
+        rounds = Arrays.copyOf(rounds, 2 * count);
+      }
+      numbers[count] = number;
+      rounds[count++] = round;
+    }
+
+    Round get(long number) {
+      if (count > 0 && numbers[count - 1] == number) {
+        return rounds[count - 1];
+      }
+      int lo = 0;
+      int hi = count - 1;
+      while (lo <= hi) {
+        int mid = (lo + hi) >>> 1;
+        int c = Long.compare(numbers[mid], number);
+        if (c < 0) {
+          lo = mid + 1;
+        } else if (c > 0) {
+          hi = mid - 1;
+        } else {
+          return rounds[mid];
+        }
+      }
+      return null;
     }
   }
 
@@ -97,7 +159,7 @@ public final class LedgerAudit {
   private Genesis genesis;
   private VerifyingKey coordinator;
   private final Map<String, Site> sites = new LinkedHashMap<>();
-  private final Map<Long, Round> rounds = new HashMap<>();
+  private final Rounds rounds = new Rounds();
   private long lastRound = -1;
   private long lastTimestamp = Long.MIN_VALUE;
   private byte[] lastLeaf = new byte[32];
@@ -105,6 +167,7 @@ public final class LedgerAudit {
   private long unprotected;
   private long currentIndex;
   private final Map<String, RdpAccountant> singleUse = new HashMap<>();
+  private final EntryHeader header = new EntryHeader();
 
   private AuditReport run() throws IOException, LedgerException {
     try (SignatureChecks checks = new SignatureChecks()) {
@@ -134,18 +197,17 @@ public final class LedgerAudit {
       toCheck.computeIfAbsent(Checkpoint.parse(t.text()).size(), k -> new ArrayList<>()).add(t);
     }
     long fileLength = Files.size(file);
-    CompactRange range = new CompactRange();
     int[] cosigs = {0};
     int[] verifiedCheckpoints = {0};
-    EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaf) -> {
+    long[] rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
+    HashedScan.Result result = HashedScan.scan(file, rootSizes, (index, offset, bytes, leaf, root) -> {
       currentIndex = index;
       checkEntry(index, bytes);
       lastLeaf = leaf;
-      range.append(leaf);
-      List<SignedNote> due = toCheck.remove(range.size());
-      if (due != null) {
-        for (SignedNote n : due) {
-          cosigs[0] += checkCheckpoint(n, range.size(), range.root(), index);
+      if (root != null) {
+        long size = index + 1;
+        for (SignedNote n : toCheck.remove(size)) {
+          cosigs[0] += checkCheckpoint(n, size, root, index);
           verifiedCheckpoints[0]++;
         }
       }
@@ -153,6 +215,7 @@ public final class LedgerAudit {
         progress.entries(offset, fileLength);
       }
     });
+    EntryLog.Scan scan = result.scan();
     if (scan.torn()) {
       throw new CorruptLedgerException(scan.entries(), "incomplete record at the end of the entries file ("
           + scan.tornTail() + "): a torn write or a truncated copy");
@@ -177,7 +240,7 @@ public final class LedgerAudit {
       budgets.add(new AuditReport.SiteBudget(s.enrolled.getSiteId(), s.uses, s.spent, s.delta,
           s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
     }
-    return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), range.root(),
+    return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), result.root(),
         verifiedCheckpoints[0], cosigs[0], 2 * signatures.submitted(), budgets, unprotected);
   }
 
@@ -218,58 +281,116 @@ public final class LedgerAudit {
   }
 
   private void checkEntry(long index, byte[] bytes) throws LedgerException {
-    Entry e;
+    EntryHeader h = header;
+    if (!h.read(bytes)) {
+      checkParsed(index, parse(index, bytes));
+      return;
+    }
+    // The kinds a long ledger is mostly made of (besides data uses) are read without parsing.
+    if (h.kind == EntryHeader.ROUND_ABORTED && h.readRoundAborted(bytes)) {
+      checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength, false);
+      openRound(index, h.round).closed = true;
+      return;
+    }
+    if (h.kind == EntryHeader.ROUND_STARTED && h.readRoundStarted(bytes)) {
+      checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength, false);
+      roundStarted(index, h.round, h.sampledSites);
+      return;
+    }
+    Entry.KindCase kind = h.kind == 0 ? Entry.KindCase.KIND_NOT_SET : Entry.KindCase.forNumber(h.kind);
+    MessageLite m;
     try {
-      e = Entry.parseFrom(bytes);
+      m = parseKind(kind, bytes, h.kindOffset, h.kindLength);
+    } catch (InvalidProtocolBufferException ex) {
+      // The full parser rejects it too; let it word the error as it always has.
+      checkParsed(index, parse(index, bytes));
+      return;
+    }
+    checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength,
+        kind == Entry.KindCase.GENESIS);
+    checkKind(index, kind, m);
+  }
+
+  private static Entry parse(long index, byte[] bytes) throws CorruptLedgerException {
+    try {
+      return Entry.parseFrom(bytes);
     } catch (InvalidProtocolBufferException ex) {
       throw new CorruptLedgerException(index, "not a valid entry: " + ex.getMessage());
     }
-    if (e.getIndex() != index) {
-      throw new CorruptLedgerException(index, "index field says " + e.getIndex()
+  }
+
+  /** The kind's message parsed from its bytes inside the entry (null for none). */
+  private static MessageLite parseKind(Entry.KindCase kind, byte[] b, int off, int len)
+      throws InvalidProtocolBufferException {
+    return switch (kind) {
+      case GENESIS -> Genesis.parser().parseFrom(b, off, len);
+      case SITE_ENROLLED -> SiteEnrolled.parser().parseFrom(b, off, len);
+      case ROUND_STARTED -> RoundStarted.parser().parseFrom(b, off, len);
+      case DATA_USE -> DataUse.parser().parseFrom(b, off, len);
+      case ROUND_COMMITTED -> RoundCommitted.parser().parseFrom(b, off, len);
+      case ROUND_ABORTED -> RoundAborted.parser().parseFrom(b, off, len);
+      case BUDGET_EXHAUSTED -> BudgetExhausted.parser().parseFrom(b, off, len);
+      case MODEL_RELEASED -> ModelReleased.parser().parseFrom(b, off, len);
+      case KIND_NOT_SET -> null;
+    };
+  }
+
+  /** The slow path: an entry the generated parser accepted (in a layout {@link EntryHeader} leaves to it). */
+  private void checkParsed(long index, Entry e) throws LedgerException {
+    byte[] previous = e.getPreviousHash().toByteArray();
+    checkHeader(index, e.getIndex(), e.getTimestampMillis(), previous, 0, previous.length, e.hasGenesis());
+    MessageLite m = switch (e.getKindCase()) {
+      case GENESIS -> e.getGenesis();
+      case SITE_ENROLLED -> e.getSiteEnrolled();
+      case ROUND_STARTED -> e.getRoundStarted();
+      case DATA_USE -> e.getDataUse();
+      case ROUND_COMMITTED -> e.getRoundCommitted();
+      case ROUND_ABORTED -> e.getRoundAborted();
+      case BUDGET_EXHAUSTED -> e.getBudgetExhausted();
+      case MODEL_RELEASED -> e.getModelReleased();
+      case KIND_NOT_SET -> null;
+    };
+    checkKind(index, e.getKindCase(), m);
+  }
+
+  /** Index, chain and timestamp; previous_hash is {@code previous[offset, offset + length)}. */
+  private void checkHeader(long index, long recordedIndex, long timestampMillis, byte[] previous, int offset,
+      int length, boolean isGenesis) throws LedgerException {
+    if (recordedIndex != index) {
+      throw new CorruptLedgerException(index, "index field says " + recordedIndex
           + " (entries were removed, inserted or reordered)");
     }
-    if (!MessageDigest.isEqual(lastLeaf, e.getPreviousHash().toByteArray())) {
+    if (length != lastLeaf.length || !Arrays.equals(previous, offset, offset + length, lastLeaf, 0, length)) {
       throw new CorruptLedgerException(index, "previous-hash mismatch (the entry before it was changed, removed"
           + " or reordered)");
     }
-    if (e.getTimestampMillis() < lastTimestamp) {
-      throw new CorruptLedgerException(index, "timestamp " + e.getTimestampMillis() + " is before the previous "
+    if (timestampMillis < lastTimestamp) {
+      throw new CorruptLedgerException(index, "timestamp " + timestampMillis + " is before the previous "
           + lastTimestamp);
     }
-    lastTimestamp = e.getTimestampMillis();
-    if (index == 0 && !e.hasGenesis()) {
+    lastTimestamp = timestampMillis;
+    if (index == 0 && !isGenesis) {
       throw new CorruptLedgerException(0, "first entry is not a genesis entry");
     }
-    switch (e.getKindCase()) {
-      case GENESIS -> genesis(index, e.getGenesis());
-      case SITE_ENROLLED -> enrol(index, e.getSiteEnrolled());
+  }
+
+  private void checkKind(long index, Entry.KindCase kind, MessageLite m) throws LedgerException {
+    switch (kind) {
+      case GENESIS -> genesis(index, (Genesis) m);
+      case SITE_ENROLLED -> enrol(index, (SiteEnrolled) m);
       case ROUND_STARTED -> {
-        var r = e.getRoundStarted();
-        if ((long) r.getRound() <= lastRound) {
-          throw new CorruptLedgerException(index, "round " + r.getRound() + " does not follow round " + lastRound);
-        }
-        Set<String> sampled = new HashSet<>();
-        for (String s : r.getSampledSitesList()) {
-          if (!sites.containsKey(s)) {
-            throw new CorruptLedgerException(index, "round " + r.getRound() + " samples '" + s
-                + "', which is not enrolled");
-          }
-          if (!sampled.add(s)) {
-            throw new CorruptLedgerException(index, "round " + r.getRound() + " samples '" + s + "' twice");
-          }
-        }
-        lastRound = r.getRound();
-        rounds.put(lastRound, new Round(sampled));
+        var r = (RoundStarted) m;
+        roundStarted(index, r.getRound(), r.getSampledSitesList());
       }
-      case DATA_USE -> dataUse(index, e.getDataUse());
+      case DATA_USE -> dataUse(index, (DataUse) m);
       case ROUND_COMMITTED -> {
-        var c = e.getRoundCommitted();
+        var c = (RoundCommitted) m;
         Round r = openRound(index, c.getRound());
         for (String s : c.getSurvivorsList()) {
           if (!r.sampled.contains(s)) {
             throw new CorruptLedgerException(index, "round " + c.getRound() + " survivor '" + s + "' was not sampled");
           }
-          if (!r.used.contains(s)) {
+          if (!r.wasUsed(s)) {
             throw new CorruptLedgerException(index, "round " + c.getRound() + " survivor '" + s
                 + "' has no data-use entry");
           }
@@ -277,30 +398,47 @@ public final class LedgerAudit {
         r.closed = true;
         r.model = c.getModelSha256().toByteArray();
       }
-      case ROUND_ABORTED -> openRound(index, e.getRoundAborted().getRound()).closed = true;
+      case ROUND_ABORTED -> openRound(index, ((RoundAborted) m).getRound()).closed = true;
       case BUDGET_EXHAUSTED -> {
-        Site s = sites.get(e.getBudgetExhausted().getSiteId());
+        var b = (BudgetExhausted) m;
+        Site s = sites.get(b.getSiteId());
         if (s == null) {
-          throw new CorruptLedgerException(index, "budget exhausted for '" + e.getBudgetExhausted().getSiteId()
+          throw new CorruptLedgerException(index, "budget exhausted for '" + b.getSiteId()
               + "', which is not enrolled");
         }
         s.exhausted = true;
       }
       case MODEL_RELEASED -> {
-        var m = e.getModelReleased();
-        Round r = rounds.get(m.getRound());
+        var released = (ModelReleased) m;
+        Round r = rounds.get(released.getRound());
         if (r == null || !r.closed || r.model == null) {
-          throw new CorruptLedgerException(index, "model released from round " + m.getRound()
+          throw new CorruptLedgerException(index, "model released from round " + released.getRound()
               + ", which was not committed");
         }
-        if (!MessageDigest.isEqual(r.model, m.getModelSha256().toByteArray())) {
-          throw new CorruptLedgerException(index, "released model hash is not the one round " + m.getRound()
+        if (!MessageDigest.isEqual(r.model, released.getModelSha256().toByteArray())) {
+          throw new CorruptLedgerException(index, "released model hash is not the one round " + released.getRound()
               + " committed");
         }
       }
       case KIND_NOT_SET -> throw new CorruptLedgerException(index, "entry has no kind (unknown entry type)");
-      default -> throw new CorruptLedgerException(index, "unknown entry kind " + e.getKindCase());
     }
+  }
+
+  private void roundStarted(long index, long round, List<String> sampledSites) throws LedgerException {
+    if (round <= lastRound) {
+      throw new CorruptLedgerException(index, "round " + round + " does not follow round " + lastRound);
+    }
+    Set<String> sampled = sampledSites.isEmpty() ? Set.of() : new HashSet<>();
+    for (String s : sampledSites) {
+      if (!sites.containsKey(s)) {
+        throw new CorruptLedgerException(index, "round " + round + " samples '" + s + "', which is not enrolled");
+      }
+      if (!sampled.add(s)) {
+        throw new CorruptLedgerException(index, "round " + round + " samples '" + s + "' twice");
+      }
+    }
+    lastRound = round;
+    rounds.add(round, new Round(sampled));
   }
 
   private void genesis(long index, Genesis g) throws LedgerException {
@@ -383,7 +521,7 @@ public final class LedgerAudit {
       throw new CorruptLedgerException(index, "data use by '" + id + "' in round " + u.getRound()
           + ", which did not sample it");
     }
-    if (!r.used.add(id)) {
+    if (!r.markUsed(id)) {
       throw new CorruptLedgerException(index, "second data use by '" + id + "' in round " + u.getRound());
     }
     if (site.exhausted) {
