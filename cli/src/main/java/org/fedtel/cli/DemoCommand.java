@@ -175,7 +175,7 @@ final class DemoCommand implements Callable<Integer> {
               progress.advance(1);
               if (r.committed()) {
                 StringBuilder eps = new StringBuilder();
-                r.epsilonSpent().forEach((id, e) -> eps.append(String.format(Locale.ROOT, " %s=%.2f", id, e)));
+                new java.util.TreeMap<>(r.epsilonSpent()).forEach((id, e) -> eps.append(String.format(Locale.ROOT, " %s=%.2f", id, e)));
                 o.printf(Locale.ROOT, "   round %2d  loss %.4f  survivors %d/%d %s  epsilon:%s%n", r.round(), r.meanTrainLoss(),
                     r.survivors().size(), r.survivors().size() + r.failures().size(),
                     r.failures().isEmpty() ? "" : "(dropped: " + r.failures().get(0).siteId() + ", " + r.failures().get(0).reason() + ")",
