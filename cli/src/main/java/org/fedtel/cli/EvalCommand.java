@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = {"F1 / AUC / NAB score of a model or detector on labelled telemetry.",
-        "Each file is one stream: the detector learns from its first 15 % (NAB's probationary part, "
+        "Each file is one stream: the detector learns from its first 15 %% (NAB's probationary part, "
             + "which is not scored) and scores the rest. Labels come from a NAB windows JSON, or else from "
             + "the file's label column (each run of anomalous rows is one window)."})
 final class EvalCommand implements Callable<Integer> {
