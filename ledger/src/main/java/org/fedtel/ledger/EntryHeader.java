@@ -172,7 +172,8 @@ final class EntryHeader {
       if (field == 1 && wire == WIRE_VARINT) {
         round = varint(entry);
       } else if (field == 2 && wire == WIRE_LENGTH_DELIMITED) {
-        pos += length(entry);
+        int n = length(entry);
+        pos += n;
       } else if (field == 3 && wire == WIRE_LENGTH_DELIMITED) {
         int n = length(entry);
         if (malformed || !ascii(entry, pos, n)) {
