@@ -60,7 +60,8 @@ public final class ResultsCsv implements AutoCloseable {
     }
   }
 
-  static String row(RunSpec spec, RoundRecord r) {
+  /** The CSV row of one round record (without a line end). */
+  public static String row(RunSpec spec, RoundRecord r) {
     StringJoiner j = new StringJoiner(",");
     j.add(spec.id()).add(spec.kind().label()).add(spec.privacy()).add(spec.epsilonText())
         .add(num(spec.delta())).add(num(spec.dropout())).add(Long.toString(spec.seed()))
@@ -88,7 +89,8 @@ public final class ResultsCsv implements AutoCloseable {
     if (Double.isInfinite(v)) {
       return v > 0 ? "inf" : "-inf";
     }
-    return String.format(Locale.ROOT, "%.6f", v);
+    // Fixed point for ordinary magnitudes; scientific for a diverged model's losses.
+    return Math.abs(v) < 1e9 ? String.format(Locale.ROOT, "%.6f", v) : String.format(Locale.ROOT, "%.6e", v);
   }
 
   private static String num(double v) {

@@ -1,0 +1,323 @@
+package org.fedtel.simulations.federation;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.fedtel.coordinator.Federation;
+import org.fedtel.coordinator.FederationLog;
+import org.fedtel.coordinator.Outbound;
+import org.fedtel.coordinator.RejectedMessageException;
+import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.RoundSummary;
+import org.fedtel.coordinator.SecureAggregation;
+import org.fedtel.coordinator.StateStore;
+import org.fedtel.coordinator.strategy.Strategies;
+import org.fedtel.crypto.SigningKey;
+import org.fedtel.crypto.VerifyingKey;
+import org.fedtel.crypto.secagg.PeerKeys;
+import org.fedtel.ledger.NoteVerifier;
+import org.fedtel.ledger.Witness;
+import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.RdpAccountant;
+import org.fedtel.protocol.v1.DataUseRecord;
+import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.simulations.experiment.RoundRecord;
+import org.fedtel.simulations.experiment.RunSpec;
+import org.fedtel.siteagent.AutoencoderTrainer;
+import org.fedtel.siteagent.SiteSession;
+import org.fedtel.telemetry.model.AutoencoderConfig;
+
+/**
+ * A federation in one JVM: the coordinator's {@link Federation} and one {@link SiteSession} per
+ * site — the same engines, secure aggregation and privacy accounting as the networked deployment —
+ * connected by an in-memory carrier with a simulated clock. Deterministic under the run's seed.
+ *
+ * <p>Dropout: each sampled site, independently with the run's dropout probability, dies in one of
+ * the four secure-aggregation phases (chosen uniformly) and stays silent for the rest of that round;
+ * the coordinator drops it at the phase deadline, exactly as it would a vanished site.
+ */
+public final class InProcessFederation {
+  private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(30);
+  private static final String[] PHASES = {"ROUND_START", "KEY_LIST", "ENCRYPTED_SHARES", "UNMASK_REQUEST"};
+  private static final String ORIGIN = "fedtel.simulation/ledger";
+
+  private InProcessFederation() {}
+
+  /** Called after every round with its record (for progress). */
+  public interface RoundListener {
+    void round(RoundRecord record);
+  }
+
+  /**
+   * Runs {@code settings.rounds()} rounds of {@code spec} (a federated run, private or not) over
+   * {@code sites} and returns one record per round, with the global model evaluated after each.
+   */
+  public static List<RoundRecord> run(List<SiteData> sites, RunSpec spec, SimulationSettings settings, RoundListener listener)
+      throws Exception {
+    if (sites.size() < 3) {
+      throw new IllegalArgumentException("a federation needs at least 3 sites, got " + sites.size());
+    }
+    AutoencoderConfig model = AutoencoderConfig.defaults(sites.get(0).features());
+    double[] initial = Baselines.initialModel(model, spec.seed());
+    PrivacyMode mode = switch (spec.privacy()) {
+      case "local" -> PrivacyMode.PRIVACY_MODE_LOCAL;
+      case "distributed" -> PrivacyMode.PRIVACY_MODE_DISTRIBUTED;
+      default -> PrivacyMode.PRIVACY_MODE_NONE;
+    };
+    int perRound = settings.sitesPerRound(sites.size());
+    int minParticipants = perRound / 2 + 1;
+    double z = noiseMultiplier(mode, spec, settings, sites);
+    RoundSettings roundSettings = new RoundSettings(settings.rounds(), perRound, minParticipants, PHASE_TIMEOUT, mode,
+        settings.clipNorm(), z, spec.delta(), settings.localEpochs(), settings.batchSize(), settings.learningRate(),
+        mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? Math.min(settings.modulusBits(), 32) : settings.modulusBits(),
+        0);
+
+    Map<String, SigningKey> keys = new TreeMap<>();
+    Map<String, VerifyingKey> verifying = new HashMap<>();
+    for (SiteData s : sites) {
+      SigningKey k = key(spec.seed(), s.id());
+      keys.put(s.id(), k);
+      verifying.put(s.id(), k.verifyingKey());
+    }
+    PeerKeys peers = PeerKeys.of(verifying);
+    SigningKey coordinatorKey = key(spec.seed(), Federation.COORDINATOR_ID);
+    NoteVerifier checkpoints = NoteVerifier.of(ORIGIN, coordinatorKey.verifyingKey());
+
+    Carrier carrier = new Carrier(spec.dropout(), new SplittableRandom(spec.seed() ^ 0x5DEECE66DL));
+    for (SiteData s : sites) {
+      PrivacyBudget budget = mode == PrivacyMode.PRIVACY_MODE_NONE ? null : new PrivacyBudget(spec.epsilon(), spec.delta());
+      carrier.sites.put(s.id(), new SiteSession(s.id(), budget, new AutoencoderTrainer(model, s.train()),
+          org.fedtel.siteagent.SecureAggregation.client(keys.get(s.id()), peers, deterministicRandom(spec.seed(), s.id())),
+          keys.get(s.id()), new Witness(s.id(), keys.get(s.id()), checkpoints)));
+    }
+    Path state = Files.createTempDirectory("fedtel-sim-state");
+    try {
+      carrier.coordinator = new Federation(roundSettings, Strategies.create(settings.strategy(), Map.of()), initial,
+          SecureAggregation.server(peers), new SilentLog(), new StateStore(state), carrier.clock,
+          new SplittableRandom(spec.seed()));
+      List<RoundRecord> records = new ArrayList<>();
+      carrier.connectAll();
+      long started = System.nanoTime();
+      while (carrier.coordinator.history().size() < settings.rounds()) {
+        carrier.step();
+        List<RoundSummary> history = carrier.coordinator.history();
+        while (records.size() < history.size()) {
+          RoundSummary s = history.get(records.size());
+          long now = System.nanoTime();
+          RoundRecord r = record(spec, s, sites, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000);
+          started = now;
+          records.add(r);
+          listener.round(r);
+        }
+      }
+      return records;
+    } finally {
+      deleteRecursively(state);
+    }
+  }
+
+  private static RoundRecord record(RunSpec spec, RoundSummary s, List<SiteData> sites, AutoencoderConfig model,
+                                    double[] global, int sampled, long millis) {
+    double[] eps = new double[spec.kind() == org.fedtel.simulations.experiment.RunKind.FEDERATED ? sites.size() : 0];
+    for (int i = 0; i < eps.length; i++) {
+      eps[i] = s.epsilonSpent().getOrDefault(sites.get(i).id(), 0.0);
+    }
+    double[] params = s.committed() ? s.model() : global;
+    double loss = s.committed() ? s.meanTrainLoss() : Double.NaN;
+    return new RoundRecord(spec.id(), (int) s.round(), loss, Evaluation.ofGlobalModel(model, params, sites), eps,
+        sampled, s.committed() ? s.survivors().size() : 0, millis);
+  }
+
+  /**
+   * The noise multiplier for the run's target epsilon over all rounds, computed with the same
+   * accountant the engines charge with. Distributed: each round is charged as a Gaussian mechanism
+   * (q = 1, one step) at the distributed discrete Gaussian's effective multiplier, which is a little
+   * below the configured one (at least 0.95 of it, docs/PRIVACY.md), so the configured value is
+   * raised by 1/0.95 to stay within the target. Local: every round runs epochs·⌈n/batch⌉ DP-SGD
+   * steps with q = batch/n; the smallest site (largest q) sets the multiplier.
+   */
+  static double noiseMultiplier(PrivacyMode mode, RunSpec spec, SimulationSettings settings, List<SiteData> sites) {
+    return switch (mode) {
+      case PRIVACY_MODE_DISTRIBUTED ->
+          RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), 1.0, settings.rounds()) / 0.95;
+      case PRIVACY_MODE_LOCAL -> {
+        int n = sites.stream().mapToInt(s -> s.train().length).min().orElseThrow();
+        double q = Math.min(1.0, (double) settings.batchSize() / n);
+        long steps = (long) settings.rounds() * settings.localEpochs() * (long) Math.ceil((double) n / settings.batchSize());
+        yield RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), q, steps);
+      }
+      default -> 1.0;
+    };
+  }
+
+  /** Delivers envelopes in order; advances the simulated clock past a deadline when nothing moves. */
+  private static final class Carrier {
+    final SimClock clock = new SimClock();
+    final Map<String, SiteSession> sites = new TreeMap<>();
+    final Map<String, Integer> diesAt = new HashMap<>();
+    final Map<String, Long> roundOf = new HashMap<>();
+    final Deque<Outbound> toSites = new ArrayDeque<>();
+    final double dropout;
+    final SplittableRandom random;
+    Federation coordinator;
+    long siteFailures;
+
+    Carrier(double dropout, SplittableRandom random) {
+      this.dropout = dropout;
+      this.random = random;
+    }
+
+    void connectAll() throws RejectedMessageException {
+      for (SiteSession s : sites.values()) {
+        toSites.addAll(coordinator.onHello(s.siteId(), s.hello()));
+      }
+    }
+
+    void step() throws RejectedMessageException, org.fedtel.siteagent.RejectedMessageException {
+      int before = coordinator.history().size();
+      while (!toSites.isEmpty()) {
+        Outbound o = toSites.poll();
+        Envelope e = o.envelope();
+        String site = o.siteId();
+        if (e.hasRoundStart() && !Long.valueOf(e.getRound()).equals(roundOf.get(site))) {
+          roundOf.put(site, e.getRound());
+          diesAt.put(site, random.nextDouble() < dropout ? random.nextInt(PHASES.length) : Integer.MAX_VALUE);
+        }
+        int phase = phaseOf(e);
+        if (phase >= 0 && phase >= diesAt.getOrDefault(site, Integer.MAX_VALUE) && e.getRound() == roundOf.get(site)) {
+          continue; // this site has vanished for the rest of the round
+        }
+        List<Envelope> replies;
+        try {
+          replies = sites.get(site).onEnvelope(e);
+        } catch (RuntimeException failure) {
+          // A site whose local training fails (e.g. the global model has diverged to NaN) falls
+          // silent for the rest of the round, as a crashed site agent would; the coordinator
+          // drops it at the deadline.
+          diesAt.put(site, phase < 0 ? 0 : phase);
+          siteFailures++;
+          continue;
+        }
+        for (Envelope reply : replies) {
+          toSites.addAll(coordinator.onEnvelope(site, reply));
+        }
+        if (coordinator.history().size() > before) {
+          return;
+        }
+      }
+      clock.millis += PHASE_TIMEOUT.toMillis() + 1;
+      toSites.addAll(coordinator.onTick());
+    }
+
+    private static int phaseOf(Envelope e) {
+      String body = e.getBodyCase().name();
+      for (int i = 0; i < PHASES.length; i++) {
+        if (PHASES[i].equals(body)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+  }
+
+  /** A log that keeps nothing: simulations measure learning and privacy, not the ledger. */
+  private static final class SilentLog implements FederationLog {
+    long lastStarted;
+    final java.util.Set<Long> open = new java.util.HashSet<>();
+
+    @Override public void siteEnrolled(String siteId, double budgetEpsilon, double budgetDelta) {}
+    @Override public void roundStarted(long round, List<String> participants, PrivacyParams privacy) {
+      lastStarted = Math.max(lastStarted, round);
+      open.add(round);
+    }
+    @Override public void budgetExhausted(long round, String siteId, double spent, double budget, String reason) {}
+    @Override public void dataUse(long round, String siteId, DataUseRecord record) {}
+    @Override public void roundCommitted(long round, byte[] modelHash, List<String> survivors, List<String> dropped) {
+      open.remove(round);
+    }
+    @Override public void roundAborted(long round, String reason) {
+      open.remove(round);
+    }
+    @Override public boolean isOpen(long round) {
+      return open.contains(round);
+    }
+    @Override public long lastStartedRound() {
+      return lastStarted;
+    }
+  }
+
+  /** Simulated time: starts at a fixed instant, moves only when the carrier passes a deadline. */
+  private static final class SimClock extends Clock {
+    long millis = 1_767_225_600_000L;
+
+    @Override public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override public Instant instant() {
+      return Instant.ofEpochMilli(millis);
+    }
+
+    @Override public long millis() {
+      return millis;
+    }
+  }
+
+  static SigningKey key(long seed, String who) {
+    return SigningKey.fromSeed(sha256(("fedtel-sim-key/" + seed + "/" + who).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  /** A SecureRandom whose output is fixed by the seed (SHA1PRNG seeded before first use): simulations only. */
+  static SecureRandom deterministicRandom(long seed, String who) {
+    try {
+      SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
+      r.setSeed(sha256(("fedtel-sim-random/" + seed + "/" + who).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      return r;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA1PRNG is missing from this JDK", e);
+    }
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
