@@ -1,5 +1,6 @@
 package org.fedtel.ledger;
 
+import java.security.MessageDigest;
 import java.util.Arrays;
 
 /**
@@ -8,6 +9,8 @@ import java.util.Arrays;
  * from the entries alone with this).
  */
 final class CompactRange {
+  /** One digest per range (a range is used by one thread), rather than a thread-local lookup per hash. */
+  private final MessageDigest md = MerkleTree.newSha256();
   private byte[][] hashes = new byte[64][];
   private int count;
   private long size;
@@ -15,7 +18,7 @@ final class CompactRange {
   void append(byte[] leafHash) {
     byte[] h = leafHash;
     for (long n = size; (n & 1) == 1; n >>>= 1) {
-      h = MerkleTree.nodeHash(hashes[--count], h);
+      h = MerkleTree.nodeHash(md, hashes[--count], h);
     }
     hashes[count++] = h;
     size++;
@@ -31,7 +34,7 @@ final class CompactRange {
     }
     byte[] h = hashes[count - 1];
     for (int i = count - 2; i >= 0; i--) {
-      h = MerkleTree.nodeHash(hashes[i], h);
+      h = MerkleTree.nodeHash(md, hashes[i], h);
     }
     return Arrays.copyOf(h, h.length);
   }

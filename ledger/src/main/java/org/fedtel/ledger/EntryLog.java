@@ -1,7 +1,5 @@
 package org.fedtel.ledger;
 
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,17 +58,19 @@ final class EntryLog {
    */
   static Scan scan(Path file, Visitor visitor) throws IOException, LedgerException {
     long length = Files.size(file);
-    try (InputStream raw = Files.newInputStream(file);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 20))) {
+    try (InputStream raw = Files.newInputStream(file)) {
+      Records in = new Records(raw);
       byte[] magic = new byte[MAGIC.length];
       try {
-        in.readFully(magic);
+        in.readFully(magic, MAGIC.length);
       } catch (EOFException e) {
         throw new CorruptLedgerException(0, "entries file is " + length + " bytes, shorter than its header");
       }
       if (!Arrays.equals(magic, MAGIC)) {
         throw new CorruptLedgerException(0, "entries file does not start with the fedtel ledger header");
       }
+      CRC32C crc = new CRC32C();
+      byte[] lengthBytes = new byte[4];
       long pos = MAGIC.length;
       long index = 0;
       while (pos < length) {
@@ -80,7 +80,7 @@ final class EntryLog {
         }
         int len = in.readInt();
         if (len < 0 || len > MAX_ENTRY_BYTES) {
-          if (restIsZero(in, left - 4)) {
+          if (in.restIsZero(left - 4)) {
             return new Scan(index, pos, length, left + " zero bytes after the last complete entry");
           }
           throw new CorruptLedgerException(index, "record length field is damaged (" + (len & 0xffffffffL) + ")");
@@ -90,13 +90,20 @@ final class EntryLog {
               + " bytes");
         }
         byte[] bytes = new byte[len];
-        in.readFully(bytes);
+        in.readFully(bytes, len);
         int stored = in.readInt();
-        if (stored != crc(bytes)) {
+        crc.reset();
+        lengthBytes[0] = (byte) (len >>> 24);
+        lengthBytes[1] = (byte) (len >>> 16);
+        lengthBytes[2] = (byte) (len >>> 8);
+        lengthBytes[3] = (byte) len;
+        crc.update(lengthBytes, 0, 4);
+        crc.update(bytes, 0, len);
+        if (stored != (int) crc.getValue()) {
           if (8L + len == left) {
             return new Scan(index, pos, length, "last record (" + len + " bytes) fails its checksum");
           }
-          if (len == 0 && stored == 0 && restIsZero(in, left - 8)) {
+          if (len == 0 && stored == 0 && in.restIsZero(left - 8)) {
             return new Scan(index, pos, length, left + " zero bytes after the last complete entry");
           }
           throw new CorruptLedgerException(index, "record checksum mismatch (damaged bytes)");
@@ -109,12 +116,75 @@ final class EntryLog {
     }
   }
 
-  private static boolean restIsZero(DataInputStream in, long n) throws IOException {
-    for (long i = 0; i < n; i++) {
-      if (in.read() != 0) {
-        return false;
+  /**
+   * Buffered big-endian reads without the per-call locking of {@code BufferedInputStream} and
+   * {@code DataInputStream} (a measurable share of a million-entry scan).
+   */
+  private static final class Records {
+    private final InputStream in;
+    private final byte[] buf = new byte[1 << 20];
+    private int pos;
+    private int limit;
+
+    Records(InputStream in) {
+      this.in = in;
+    }
+
+    /** Makes at least {@code n} (at most the buffer size) unread bytes available, or throws EOFException. */
+    private void need(int n) throws IOException {
+      if (limit - pos >= n) {
+        return;
+      }
+      System.arraycopy(buf, pos, buf, 0, limit - pos);
+      limit -= pos;
+      pos = 0;
+      while (limit < n) {
+        int r = in.read(buf, limit, buf.length - limit);
+        if (r < 0) {
+          throw new EOFException();
+        }
+        limit += r;
       }
     }
-    return true;
+
+    int readInt() throws IOException {
+      need(4);
+      int v = ((buf[pos] & 0xff) << 24) | ((buf[pos + 1] & 0xff) << 16) | ((buf[pos + 2] & 0xff) << 8)
+          | (buf[pos + 3] & 0xff);
+      pos += 4;
+      return v;
+    }
+
+    void readFully(byte[] dst, int n) throws IOException {
+      int done = 0;
+      while (done < n) {
+        if (pos == limit) {
+          need(1);
+        }
+        int k = Math.min(n - done, limit - pos);
+        System.arraycopy(buf, pos, dst, done, k);
+        pos += k;
+        done += k;
+      }
+    }
+
+    /** Whether the next {@code n} bytes are all zero (reading stops at the first that is not). */
+    boolean restIsZero(long n) throws IOException {
+      for (long i = 0; i < n; i++) {
+        if (pos == limit) {
+          pos = 0;
+          limit = 0;
+          int r = in.read(buf, 0, buf.length);
+          if (r < 0) {
+            return false;
+          }
+          limit = r;
+        }
+        if (buf[pos++] != 0) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 }

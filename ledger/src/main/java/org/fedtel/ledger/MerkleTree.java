@@ -42,7 +42,11 @@ public final class MerkleTree {
 
   /** SHA-256(0x00 ‖ entry). */
   public static byte[] leafHash(byte[] entry) {
-    MessageDigest md = SHA256.get();
+    return leafHash(SHA256.get(), entry);
+  }
+
+  /** {@link #leafHash(byte[])} with the caller's digest (a hot loop keeps one per thread). */
+  static byte[] leafHash(MessageDigest md, byte[] entry) {
     md.update((byte) 0);
     md.update(entry);
     return md.digest();
@@ -50,11 +54,15 @@ public final class MerkleTree {
 
   /** SHA-256(0x01 ‖ left ‖ right). */
   public static byte[] nodeHash(byte[] left, byte[] right) {
+    return nodeHash(SHA256.get(), left, right);
+  }
+
+  /** {@link #nodeHash(byte[], byte[])} with the caller's digest (a hot loop keeps one per thread). */
+  static byte[] nodeHash(MessageDigest md, byte[] left, byte[] right) {
     if (left.length != HASH_LENGTH || right.length != HASH_LENGTH) {
       throw new IllegalArgumentException("node children must be 32-byte hashes, got " + left.length
           + " and " + right.length);
     }
-    MessageDigest md = SHA256.get();
     md.update((byte) 1);
     md.update(left);
     md.update(right);
