@@ -259,7 +259,8 @@ public final class InProcessFederation {
     @Override public void roundAborted(long round, String reason) {
       open.remove(round);
     }
-    @Override public boolean isOpen(long round) {
+    // FederationLog#isOpen (no @Override: the method is being added to the interface).
+    public boolean isOpen(long round) {
       return open.contains(round);
     }
     @Override public long lastStartedRound() {
