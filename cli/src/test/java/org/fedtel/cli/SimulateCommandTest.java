@@ -1,0 +1,62 @@
+package org.fedtel.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.fedtel.simulations.experiment.ResultsCsv;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SimulateCommandTest {
+  @TempDir Path dir;
+
+  private FedtelCommandTest.Result sweep(Path out) {
+    return FedtelCommandTest.run("--quiet", "simulate", "--sites", "3", "--nodes-per-site", "1", "--duration", "8h",
+        "--rounds", "2", "--local-epochs", "1", "--epsilon", "50,inf", "--dropout", "0,0.2", "--threads", "2",
+        "--seed", "4", "--out", out.toString());
+  }
+
+  @Test
+  void smallSweepEndToEndIsReproducible() throws Exception {
+    FedtelCommandTest.Result a = sweep(dir.resolve("a"));
+    assertEquals(0, a.exit(), a.err());
+    List<String> rows = Files.readAllLines(dir.resolve("a/results.csv"));
+    assertEquals(String.join(",", ResultsCsv.COLUMNS), rows.get(0));
+    // local-only, centralized, 2 private runs (eps 50 x 2 dropouts), 2 non-private runs; 2 rounds each.
+    assertEquals(1 + 6 * 2, rows.size(), String.join("\n", rows));
+    String html = Files.readString(dir.resolve("a/report.html"));
+    assertTrue(html.contains("F1 against epsilon") && html.contains("<svg"), "report has its charts");
+    assertTrue(html.contains("fedtel simulate --quiet") || html.contains("fedtel simulate --sites 3"), "report names the command");
+    assertTrue(a.out().contains("federated_distributed_eps50_drop0.2"), a.out());
+
+    FedtelCommandTest.Result b = sweep(dir.resolve("b"));
+    assertEquals(0, b.exit(), b.err());
+    assertEquals(withoutTime(rows), withoutTime(Files.readAllLines(dir.resolve("b/results.csv"))),
+        "the same seed gives the same results in every column but round_millis");
+  }
+
+  private static List<String> withoutTime(List<String> rows) {
+    return rows.stream().map(r -> r.substring(0, r.lastIndexOf(','))).toList();
+  }
+
+  @Test
+  void badInputIsOneLine() {
+    String[][] cases = {
+      {"simulate", "--sites", "2", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--epsilon", "0", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--privacy", "central", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--dropout", "1.5", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--strategy", "fedmagic", "--out", dir.toString()},
+      {"simulate", "--data", dir.resolve("missing").toString(), "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--data", dir.toString()},
+    };
+    for (String[] c : cases) {
+      FedtelCommandTest.Result r = FedtelCommandTest.run(c);
+      assertEquals(FedtelCommand.EXIT_USER_ERROR, r.exit(), String.join(" ", c) + ": " + r.err());
+      assertTrue(r.err().startsWith("fedtel: "), String.join(" ", c) + ": " + r.err());
+    }
+  }
+}
