@@ -63,6 +63,18 @@ class InMemoryFederationTest {
     @Override public void dataUse(long round, String siteId, DataUseRecord record) { events.add("use " + round + " " + siteId); }
     @Override public void roundCommitted(long round, byte[] h, List<String> s, List<String> d) { events.add("committed " + round + " " + s + " dropped " + d); }
     @Override public void roundAborted(long round, String reason) { events.add("aborted " + round + " " + reason); }
+    @Override public boolean isOpen(long round) {
+      boolean open = false;
+      for (String e : events) {
+        if (e.startsWith("started " + round + " ")) {
+          open = true;
+        } else if (e.startsWith("committed " + round + " ") || e.startsWith("aborted " + round + " ")) {
+          open = false;
+        }
+      }
+      return open;
+    }
+
     @Override public long lastStartedRound() {
       long max = 0;
       for (String e : events) {

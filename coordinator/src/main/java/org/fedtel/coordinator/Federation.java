@@ -87,7 +87,7 @@ public final class Federation {
       lastStartedRound = saved.getLastStartedRound();
     }
     long logged = log.lastStartedRound();
-    if (logged > committedRound) {
+    if (logged > committedRound && log.isOpen(logged)) {
       log.roundAborted(logged, "coordinator stopped during the round; resumed from round " + committedRound);
     }
     lastStartedRound = Math.max(lastStartedRound, logged);

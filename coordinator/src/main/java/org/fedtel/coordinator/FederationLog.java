@@ -28,8 +28,11 @@ public interface FederationLog {
 
   void roundAborted(long round, String reason);
 
-  /** The highest round with a roundStarted record, or 0; used on restart to find an interrupted round. */
+  /** The highest round with a roundStarted record, or 0; a restarted coordinator never reuses a round number. */
   long lastStartedRound();
+
+  /** Whether {@code round} was started and has neither a committed nor an aborted record (interrupted). */
+  boolean isOpen(long round);
 
   /**
    * Signs a checkpoint of everything recorded so far, after a committed round.

@@ -156,6 +156,25 @@ public final class LedgerLog implements FederationLog {
   }
 
   @Override
+  public boolean isOpen(long round) {
+    try {
+      for (long i = ledger.size() - 1; i >= 1; i--) {
+        Entry e = Entry.parseFrom(ledger.entry(i));
+        if ((e.hasRoundCommitted() && e.getRoundCommitted().getRound() == round)
+            || (e.hasRoundAborted() && e.getRoundAborted().getRound() == round)) {
+          return false;
+        }
+        if (e.hasRoundStarted() && e.getRoundStarted().getRound() == round) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException ex) {
+      throw new UncheckedIOException("ledger read failed", ex);
+    }
+  }
+
+  @Override
   public Checkpoint checkpoint(long fromSize) {
     try {
       SignedNote note = ledger.signCheckpoint();

@@ -89,6 +89,15 @@ public final class SiteClient implements AutoCloseable {
     if (closed) {
       return;
     }
+    try {
+      connectOnce();
+    } catch (RuntimeException e) {
+      // A scheduled task's exception would be lost and the site would never reconnect.
+      scheduleReconnect("connect attempt failed: " + e);
+    }
+  }
+
+  private void connectOnce() {
     SiteSession session = sessions.get();
     Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .handler(new ChannelInitializer<SocketChannel>() {
