@@ -51,6 +51,14 @@ class ConfigTest {
   }
 
   @Test
+  void readsIntegerArraysWithinRange() throws Exception {
+    Config c = Config.parse("f.toml", "h = [16, 4, 16]\nbad = [1, \"x\"]\n");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {16, 4, 16}, c.integers("h", new int[0], 1, 100));
+    ConfigException e = assertThrows(ConfigException.class, () -> c.integers("bad", new int[0], 1, 100));
+    assertEquals("f.toml:2: bad must be an array of integers in [1, 100]", e.getMessage());
+  }
+
+  @Test
   void typesRangesAndUnknownKeysAreChecked() throws Exception {
     Config c = Config.parse("f.toml", "n = \"4\"\nm = 400\n[x]\ntypo = 1\n");
     ConfigException e = assertThrows(ConfigException.class, () -> c.integer("n", 0, 0, 10));
