@@ -3,30 +3,63 @@ package org.fedtel.siteagent;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import org.fedtel.privacy.training.DpSgd;
 import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.TrainConfig;
 import org.fedtel.telemetry.model.Autoencoder;
 import org.fedtel.telemetry.model.AutoencoderConfig;
+import org.fedtel.telemetry.model.FedProx;
 import org.fedtel.telemetry.model.Sgd;
 import org.fedtel.telemetry.model.Training;
 import org.fedtel.telemetry.model.TrainingConfig;
 
 /**
- * Local training of the telemetry module's dense autoencoder on this site's scaled feature windows:
- * mini-batch SGD from the global parameters for the round's epochs (FedProx term when mu > 0), the
- * delta returned for secure aggregation. Privacy modes none and distributed only: in distributed
- * mode the update is clipped and noised by the encoding; record-level DP-SGD (mode local) is not
- * implemented by this trainer and is refused.
+ * Local training of the telemetry module's dense autoencoder on this site's scaled feature windows,
+ * from the global parameters for the round's epochs (FedProx term when mu &gt; 0), the delta returned
+ * for secure aggregation.
+ *
+ * <p>Privacy modes none and distributed: plain mini-batch SGD (in distributed mode the session
+ * clips the update and the encoding adds the noise). Privacy mode local: record-level DP-SGD
+ * (Abadi et al., "Deep Learning with Differential Privacy", CCS 2016, Algorithm 1) with Poisson
+ * subsampling, which is what the RDP accountant of the sampled Gaussian mechanism (Mironov, Talwar
+ * and Zhang 2019) assumes: for each of the epochs·⌈n/batch⌉ steps every example is included
+ * independently with probability q = batch/n (so the batch size varies), each included example's
+ * gradient is clipped to L2 norm ≤ C, Gaussian noise of std z·C is added to the sum (the privacy
+ * module's secure sampler, through {@link DpSgd}), and the noisy sum is divided by the expected
+ * batch size q·n, never by the realised one, so the divisor reveals nothing. This is exactly the
+ * event {@link SiteSession} and the coordinator charge, see {@link DpSgdSchedule}.
+ *
+ * <p>The sampling and the noise both come from the injected generator: the subsample must stay
+ * secret from everyone who sees the update, so it is not drawn from the round's public training
+ * seed. Production passes a {@link SecureRandom}; simulations pass a seeded one.
  */
 public final class AutoencoderTrainer implements LocalTrainer {
   private final AutoencoderConfig config;
   private final double[][] data;
   private final byte[] datasetSha256;
+  private final RandomGenerator privacyRandom;
+  /** Steps and sampled examples of the last local-mode round (tests compare them with the charge). */
+  private long lastSteps;
+  private long lastSampled;
 
-  /** @param scaledWindows training windows, already scaled (copied) */
+  /** With a fresh {@link SecureRandom} for DP-SGD's sampling and noise (production). */
   public AutoencoderTrainer(AutoencoderConfig config, double[][] scaledWindows) {
+    this(config, scaledWindows, new SecureRandom());
+  }
+
+  /**
+   * @param scaledWindows training windows, already scaled (copied)
+   * @param privacyRandom the source of DP-SGD's Poisson sampling and Gaussian noise in privacy mode
+   *     local: a {@link SecureRandom} in production, a seeded generator only in simulations and tests
+   */
+  public AutoencoderTrainer(AutoencoderConfig config, double[][] scaledWindows, RandomGenerator privacyRandom) {
+    this.privacyRandom = Objects.requireNonNull(privacyRandom, "privacyRandom");
     if (scaledWindows.length == 0) {
       throw new IllegalArgumentException("no training windows");
     }
@@ -67,7 +100,7 @@ public final class AutoencoderTrainer implements LocalTrainer {
   @Override
   public LocalUpdate train(long round, double[] global, TrainConfig train, PrivacyParams privacy) {
     if (privacy.getMode() == PrivacyMode.PRIVACY_MODE_LOCAL) {
-      throw new UnsupportedOperationException("record-level DP-SGD (privacy mode local) is not implemented by AutoencoderTrainer");
+      return trainDpSgd(global, train, privacy);
     }
     Autoencoder model = Autoencoder.withParameters(config, global);
     double[] losses = Training.fit(model, data, new TrainingConfig(train.getLocalEpochs(), train.getBatchSize(),
@@ -78,5 +111,122 @@ public final class AutoencoderTrainer implements LocalTrainer {
       delta[i] = trained[i] - global[i];
     }
     return new LocalUpdate(delta, losses[losses.length - 1]);
+  }
+
+  private LocalUpdate trainDpSgd(double[] global, TrainConfig train, PrivacyParams privacy) {
+    if (!(train.getLearningRate() > 0) || !Double.isFinite(train.getLearningRate())) {
+      throw new IllegalArgumentException("learning rate must be finite and > 0, got " + train.getLearningRate());
+    }
+    if (!(train.getProximalMu() >= 0) || !Double.isFinite(train.getProximalMu())) {
+      throw new IllegalArgumentException("proximal mu must be finite and >= 0, got " + train.getProximalMu());
+    }
+    DpSgdSchedule schedule = DpSgdSchedule.of(data.length, train.getBatchSize(), train.getLocalEpochs());
+    DpSgd dpSgd = new DpSgd(privacy.getClipNorm(), privacy.getNoiseMultiplier(), privacyRandom);
+    Autoencoder model = Autoencoder.withParameters(config, global);
+    Sgd sgd = new Sgd(train.getLearningRate());
+    double mu = train.getProximalMu();
+    int n = data.length;
+    int d = model.parameterCount();
+    // Everything the steps touch is allocated here, once per round: a Poisson batch can hold all n rows.
+    double[][] batch = new double[n][];
+    double[] gradient = new double[d];
+    double[] noise = new double[d];
+    double[] weights = mu > 0 ? new double[d] : null;
+    long stepsPerEpoch = train.getLocalEpochs() == 0 ? 0 : schedule.steps() / train.getLocalEpochs();
+    double lossSum = 0;
+    long lossCount = 0;
+    long sampled = 0;
+    for (long step = 0; step < schedule.steps(); step++) {
+      int count = poissonSample(schedule.samplingRate(), batch);
+      double loss = privatisedGradient(model, batch, count, dpSgd, schedule.expectedBatchSize(), gradient, noise);
+      if (mu > 0) {
+        // The proximal term depends only on the model and the global parameters, never on the data:
+        // adding it after the noise is post-processing.
+        model.copyParametersInto(weights);
+        FedProx.addProximalGradient(gradient, weights, global, mu);
+      }
+      model.step(sgd, gradient);
+      sampled += count;
+      if (step >= schedule.steps() - stepsPerEpoch && count > 0) {
+        lossSum += loss * count;
+        lossCount += count;
+      }
+    }
+    lastSteps = schedule.steps();
+    lastSampled = sampled;
+    double[] trained = model.parameters();
+    double[] delta = new double[d];
+    for (int i = 0; i < d; i++) {
+      delta[i] = trained[i] - global[i];
+    }
+    // The mean loss over the last epoch's sampled examples (0 if none was sampled).
+    return new LocalUpdate(delta, lossCount == 0 ? 0 : lossSum / lossCount);
+  }
+
+  /**
+   * Poisson sampling: includes each row of {@link #data} independently with probability q and
+   * writes the included rows to the front of {@code batch}; returns their number. Rather than one
+   * uniform per example, the gap to the next included example is drawn from the geometric
+   * distribution P(gap = k) = (1-q)^k q (inversion: ⌊ln U / ln(1-q)⌋), the same Bernoulli process
+   * at about q·n draws per step instead of n.
+   */
+  int poissonSample(double q, double[][] batch) {
+    int n = data.length;
+    if (q >= 1) {
+      System.arraycopy(data, 0, batch, 0, n);
+      return n;
+    }
+    double logOneMinusQ = Math.log1p(-q);
+    int count = 0;
+    long i = -1;
+    while (true) {
+      double u = 1 - privacyRandom.nextDouble(); // in (0, 1]
+      double gap = Math.floor(Math.log(u) / logOneMinusQ); // >= 0; compared before the cast, which saturates
+      if (gap >= n - 1 - i) {
+        return count;
+      }
+      i += 1 + (long) gap;
+      batch[count++] = data[(int) i];
+    }
+  }
+
+  /**
+   * One DP-SGD step's gradient into {@code out}: (Σ_{i < count} clip_C(∇ℓ(batch[i])) + N(0, (zC)²)^d)
+   * / expectedBatchSize. The clipped sum is the telemetry module's fused one (no per-example vector
+   * formed); the noise is {@link DpSgd#noisySum} of no rows, i.e. the privacy module's secure
+   * Gaussian of std z·C. {@code noise} is scratch of length d. Returns the mean loss of the batch (0
+   * if empty).
+   */
+  static double privatisedGradient(Autoencoder model, double[][] batch, int count, DpSgd dpSgd,
+                                   double expectedBatchSize, double[] out, double[] noise) {
+    double loss = 0;
+    if (count > 0) {
+      loss = model.clippedGradientSum(batch, 0, count, dpSgd.clipNorm(), out, null);
+    } else {
+      Arrays.fill(out, 0);
+    }
+    dpSgd.noisySum(NO_ROWS, 0, noise);
+    double inv = 1 / expectedBatchSize;
+    for (int j = 0; j < out.length; j++) {
+      out[j] = (out[j] + noise[j]) * inv;
+    }
+    return loss;
+  }
+
+  private static final double[][] NO_ROWS = new double[0][];
+
+  /** The stored training rows themselves (tests identify sampled rows by reference). */
+  double[][] trainingRowsForTest() {
+    return data;
+  }
+
+  /** DP-SGD steps run in the last local-mode round. */
+  long lastSteps() {
+    return lastSteps;
+  }
+
+  /** Examples sampled over all steps of the last local-mode round. */
+  long lastSampled() {
+    return lastSampled;
   }
 }

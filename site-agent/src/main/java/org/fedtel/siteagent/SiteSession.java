@@ -208,13 +208,9 @@ public final class SiteSession {
       case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0,
           SecureAggregation.distributedDp(p, rs.getParametersCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
       case PRIVACY_MODE_LOCAL -> {
-        long n = Math.max(1, trainer.exampleCount());
-        int batch = rs.getTrainConfig().getBatchSize();
-        if (batch < 1) {
-          throw new IllegalArgumentException("batch size " + batch);
-        }
-        long steps = rs.getTrainConfig().getLocalEpochs() * ((n + batch - 1) / batch);
-        yield new SampledGaussian(Math.min(1.0, (double) batch / n), p.getNoiseMultiplier(), steps);
+        DpSgdSchedule s = DpSgdSchedule.of(trainer.exampleCount(), rs.getTrainConfig().getBatchSize(),
+            rs.getTrainConfig().getLocalEpochs());
+        yield new SampledGaussian(s.samplingRate(), p.getNoiseMultiplier(), s.steps());
       }
       default -> throw new IllegalArgumentException("unknown privacy mode " + p.getMode());
     };
