@@ -18,6 +18,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.fedtel.coordinator.CoordinatorServer;
+import org.fedtel.coordinator.dashboard.DashboardServer;
+import org.fedtel.coordinator.dashboard.LedgerSource;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.LedgerLog;
 import org.fedtel.coordinator.RoundSettings;
@@ -52,7 +54,7 @@ final class CoordinatorCommand implements Callable<Integer> {
   /** Everything the coordinator needs, validated from the file before anything starts. */
   record Settings(SiteCredentials credentials, InetSocketAddress listen, Path dataDir, Map<String, VerifyingKey> sites,
                   Map<String, byte[]> certificateHashes, String consortium, AutoencoderConfig model, long modelSeed,
-                  RoundSettings rounds, Strategy strategy) {}
+                  RoundSettings rounds, Strategy strategy, InetSocketAddress dashboard, boolean dashboardPublic) {}
 
   static Settings read(Path file) throws ConfigException {
     Config c = Config.load(file);
@@ -135,8 +137,16 @@ final class CoordinatorCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": strategy: " + e.getMessage());
     }
+    String dash = c.string("dashboard.listen", "127.0.0.1:7480");
+    InetSocketAddress dashboard = dash.equals("off") ? null : address(file, dash);
+    boolean dashboardPublic = c.bool("dashboard.public", false);
+    if (dashboard != null && dashboard.getAddress() != null && !dashboard.getAddress().isLoopbackAddress() && !dashboardPublic) {
+      throw new ConfigException(file + ": dashboard.listen = \"" + dash + "\" is not a loopback address; "
+          + "set dashboard.public = true to serve the read-only dashboard there");
+    }
     c.checkAllUsed();
-    return new Settings(credentials, listen, dataDir, sites, hashes, consortium, model, seed, rounds, strategy);
+    return new Settings(credentials, listen, dataDir, sites, hashes, consortium, model, seed, rounds, strategy, dashboard,
+        dashboardPublic);
   }
 
   static InetSocketAddress address(Path file, String hostPort) throws ConfigException {
@@ -194,6 +204,17 @@ final class CoordinatorCommand implements Callable<Integer> {
         int port = server.start(s.listen(), 20);
         System.out.printf(Locale.ROOT, "coordinator listening on %s:%d (resuming after round %d)%n", s.listen().getHostString(), port,
             federation.committedRound());
+        DashboardServer dashboard = null;
+        if (s.dashboard() != null) {
+          try {
+            dashboard = DashboardServer.start(s.dashboard(), s.dashboardPublic(), LedgerSource.of(ledger), server.liveSource());
+          } catch (java.io.IOException e) {
+            throw new UserException("cannot serve the dashboard on " + s.dashboard() + " (dashboard.listen in " + config
+                + "): " + e.getMessage(), e);
+          }
+          System.out.printf(Locale.ROOT, "dashboard on http://%s:%d/%n", s.dashboard().getAddress().getHostAddress(), dashboard.port());
+        }
+        try (DashboardServer closeDashboard = dashboard) {
         int shown = 0;
         while (true) {
           CompletableFuture<List<RoundSummary>> h = new CompletableFuture<>();
@@ -214,6 +235,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             break;
           }
           Thread.sleep(100);
+        }
         }
       }
     }

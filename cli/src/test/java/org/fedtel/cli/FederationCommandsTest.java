@@ -58,6 +58,8 @@ class FederationCommandsTest {
         data_dir = "coord"
         consortium = "test"
         sites = [%s]
+        [dashboard]
+        listen = "127.0.0.1:0"
         [model]
         inputs = %d
         hidden = [8, 2, 8]

@@ -116,6 +116,14 @@ class NetworkFederationTest {
       CompletableFuture<double[]> model = new CompletableFuture<>();
       server.onEngine(() -> model.complete(fed.model()));
 
+      // What the dashboard reads from the running coordinator.
+      var live = server.liveSource();
+      assertEquals(rounds, live.roundStats().size(), "one training record per committed round");
+      assertEquals(List.of("site-0", "site-1", "site-2", "site-3", "site-4"),
+          live.sites().stream().map(org.fedtel.coordinator.dashboard.LiveSource.SiteLink::siteId).toList());
+      assertTrue(live.sites().stream().allMatch(l -> l.lastSeenEpochMillis() > 0), "every site was seen");
+      assertTrue(live.bytesIn() > 1000 && live.bytesOut() > 1000, "wire traffic is counted: " + live.bytesIn() + " in, " + live.bytesOut() + " out");
+
       // The same federation in-process, same seeds.
       InMemoryFederationTest.Carrier c = new InMemoryFederationTest.Carrier();
       for (int i = 0; i < n; i++) {

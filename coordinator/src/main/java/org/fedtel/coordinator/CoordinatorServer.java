@@ -52,6 +52,8 @@ public final class CoordinatorServer implements AutoCloseable {
   /** Connected sites by certified id; touched only on the engine thread. */
   private final Map<String, Channel> channels = new HashMap<>();
   private Channel server;
+  private final java.util.concurrent.atomic.AtomicLong bytesIn = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesOut = new java.util.concurrent.atomic.AtomicLong();
 
   /** @param ssl a server context requiring client certificates (see {@code TlsContexts}) */
   public CoordinatorServer(Federation federation, SslContext ssl, int maxFrameBytes) {
@@ -66,6 +68,7 @@ public final class CoordinatorServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("traffic", new TrafficCounter());
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
             Wire.install(ch.pipeline(), maxFrameBytes, (ctx, v) -> { });
             ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-site", new SiteHandler());
@@ -75,6 +78,80 @@ public final class CoordinatorServer implements AutoCloseable {
     server = b.bind(address).sync().channel();
     engine.scheduleWithFixedDelay(() -> dispatch(federation.onTick()), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
     return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** Counts the bytes on the wire (TLS records included) for the dashboard's metrics. */
+  private final class TrafficCounter extends io.netty.channel.ChannelDuplexHandler {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof io.netty.buffer.ByteBuf b) {
+        bytesIn.addAndGet(b.readableBytes());
+      }
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+      if (msg instanceof io.netty.buffer.ByteBuf b) {
+        bytesOut.addAndGet(b.readableBytes());
+      }
+      ctx.write(msg, promise);
+    }
+  }
+
+  /**
+   * What the dashboard shows of this running coordinator. Each call reads the engine's state on the
+   * engine thread (the engine is single-threaded) and waits at most two seconds for it.
+   */
+  public org.fedtel.coordinator.dashboard.LiveSource liveSource() {
+    return new org.fedtel.coordinator.dashboard.LiveSource() {
+      @Override
+      public List<SiteLink> sites() {
+        return onEngineAndWait(() -> federation.siteStatus().stream()
+            .map(s -> new SiteLink(s.siteId(), s.connected(), s.lastSeenEpochMillis())).toList());
+      }
+
+      @Override
+      public java.util.Optional<RoundProgress> currentRound() {
+        return onEngineAndWait(() -> federation.roundProgress()
+            .map(p -> new RoundProgress(p.round(), p.phase(), p.sampled(), p.answered(), -1)));
+      }
+
+      @Override
+      public List<RoundStats> roundStats() {
+        return onEngineAndWait(() -> federation.history().stream().filter(RoundSummary::committed)
+            .map(r -> new RoundStats(r.round(), r.meanTrainLoss(), Map.of())).toList());
+      }
+
+      @Override
+      public long bytesIn() {
+        return bytesIn.get();
+      }
+
+      @Override
+      public long bytesOut() {
+        return bytesOut.get();
+      }
+    };
+  }
+
+  private <T> T onEngineAndWait(java.util.function.Supplier<T> query) {
+    java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+    engine.execute(() -> {
+      try {
+        f.complete(query.get());
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      }
+    });
+    try {
+      return f.get(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading the coordinator's state", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("the coordinator's engine did not answer: " + e, e);
+    }
   }
 
   /** Runs {@code task} on the engine thread. */

@@ -114,6 +114,7 @@ public final class Federation {
     }
     site.connected = true;
     site.lastSequence = envelope.getSequence();
+    site.lastSeenMillis = clock.millis();
     site.checkpointSize = hello.getLastCheckpointSize();
     return onTick();
   }
@@ -151,12 +152,14 @@ public final class Federation {
     }
     if (envelope.hasHeartbeat()) {
       site.lastSequence = envelope.getSequence();
+      site.lastSeenMillis = clock.millis();
       return onTick();
     }
     if (envelope.hasCosignature()) {
       // Cosignatures arrive after their round has ended; they are checked against the stored checkpoint.
       log.cosignature(siteId, envelope.getCosignature().getCheckpointSize(), envelope.getCosignature().getSignatureLine().toByteArray());
       site.lastSequence = envelope.getSequence();
+      site.lastSeenMillis = clock.millis();
       site.checkpointSize = Math.max(site.checkpointSize, envelope.getCosignature().getCheckpointSize());
       return List.of();
     }
@@ -166,6 +169,7 @@ public final class Federation {
     }
     current.receive(siteId, envelope);
     site.lastSequence = envelope.getSequence();
+    site.lastSeenMillis = clock.millis();
     return advance();
   }
 
@@ -275,6 +279,31 @@ public final class Federation {
   }
 
   /** Whether all configured rounds have been committed. */
+  /** A site as the coordinator sees it now (for the dashboard). */
+  public record SiteStatus(String siteId, boolean connected, long lastSeenEpochMillis, double epsilonSpent) {}
+
+  /** The round in progress (for the dashboard). */
+  public record RoundProgress(long round, String phase, int sampled, int answered) {}
+
+  /** Every enrolled site, in id order. */
+  public List<SiteStatus> siteStatus() {
+    List<SiteStatus> out = new ArrayList<>();
+    for (SiteRecord r : sites.values()) {
+      out.add(new SiteStatus(r.id, r.connected, r.lastSeenMillis, r.spentEpsilon()));
+    }
+    return out;
+  }
+
+  /** The round in progress, if any. */
+  public java.util.Optional<RoundProgress> roundProgress() {
+    Round r = current;
+    if (r == null) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(new RoundProgress(r.number(), r.phase().name().toLowerCase(java.util.Locale.ROOT),
+        r.sampledCount(), r.answeredCount()));
+  }
+
   public boolean finished() {
     return committedRound >= settings.rounds();
   }

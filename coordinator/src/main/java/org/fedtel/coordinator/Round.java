@@ -99,6 +99,15 @@ final class Round {
     return number;
   }
 
+  /** Sampled sites, and how many have answered the current phase. */
+  int sampledCount() {
+    return sampled.size();
+  }
+
+  int answeredCount() {
+    return answered.size();
+  }
+
   Phase phase() {
     return phase;
   }

@@ -11,6 +11,8 @@ final class SiteRecord {
   long exampleCount;
   boolean connected;
   long lastSequence;
+  /** When the site's last accepted message arrived (epoch millis), -1 before the first. */
+  long lastSeenMillis = -1;
   /** Size of the last checkpoint the site reported or cosigned. */
   long checkpointSize;
   /** Recorded as budget-exhausted in the ledger: never sampled again (the auditor checks this). */
