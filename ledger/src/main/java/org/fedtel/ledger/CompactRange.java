@@ -1,5 +1,6 @@
 package org.fedtel.ledger;
 
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.util.Arrays;
 
@@ -11,17 +12,38 @@ import java.util.Arrays;
 final class CompactRange {
   /** One digest per range (a range is used by one thread), rather than a thread-local lookup per hash. */
   private final MessageDigest md = MerkleTree.newSha256();
-  private byte[][] hashes = new byte[64][];
+  /** The subtree roots, 32 bytes each, largest first; hashed in place (no allocation per append). */
+  private final byte[] hashes = new byte[64 * HASH];
+  private final byte[] carry = new byte[HASH];
   private int count;
   private long size;
 
+  private static final int HASH = MerkleTree.HASH_LENGTH;
+
   void append(byte[] leafHash) {
-    byte[] h = leafHash;
+    append(leafHash, 0);
+  }
+
+  /** Appends the leaf hash at {@code leaves[offset, offset + 32)}. */
+  void append(byte[] leaves, int offset) {
+    System.arraycopy(leaves, offset, carry, 0, HASH);
     for (long n = size; (n & 1) == 1; n >>>= 1) {
-      h = MerkleTree.nodeHash(md, hashes[--count], h);
+      // SHA-256(0x01 ‖ left ‖ right), as MerkleTree.nodeHash, written over the right child.
+      md.update((byte) 1);
+      md.update(hashes, --count * HASH, HASH);
+      md.update(carry, 0, HASH);
+      digestInto(carry);
     }
-    hashes[count++] = h;
+    System.arraycopy(carry, 0, hashes, count++ * HASH, HASH);
     size++;
+  }
+
+  private void digestInto(byte[] out) {
+    try {
+      md.digest(out, 0, HASH);
+    } catch (DigestException e) {
+      throw new IllegalStateException("SHA-256 output does not fit 32 bytes", e);
+    }
   }
 
   long size() {
@@ -32,10 +54,10 @@ final class CompactRange {
     if (count == 0) {
       return MerkleTree.emptyRoot();
     }
-    byte[] h = hashes[count - 1];
+    byte[] h = Arrays.copyOfRange(hashes, (count - 1) * HASH, count * HASH);
     for (int i = count - 2; i >= 0; i--) {
-      h = MerkleTree.nodeHash(md, hashes[i], h);
+      h = MerkleTree.nodeHash(md, Arrays.copyOfRange(hashes, i * HASH, (i + 1) * HASH), h);
     }
-    return Arrays.copyOf(h, h.length);
+    return h;
   }
 }

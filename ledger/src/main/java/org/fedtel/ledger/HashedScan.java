@@ -3,6 +3,7 @@ package org.fedtel.ledger;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -18,13 +19,15 @@ final class HashedScan {
   private HashedScan() {}
 
   interface Visitor {
-    void entry(long index, long offset, byte[] bytes, byte[] leafHash) throws LedgerException;
+    /** The entry's leaf hash is {@code leaves[leafOffset, leafOffset + 32)} (valid during this call only). */
+    void entry(long index, long offset, byte[] bytes, byte[] leaves, int leafOffset) throws LedgerException;
   }
 
   private static final class Chunk {
     final long[] offsets = new long[CHUNK];
     final byte[][] entries = new byte[CHUNK][];
-    final byte[][] leaves = new byte[CHUNK][];
+    /** Leaf hashes back to back: one array per chunk rather than one per entry. */
+    final byte[] leaves = new byte[CHUNK * MerkleTree.HASH_LENGTH];
     long first;
     int count;
     EntryLog.Scan end;
@@ -40,7 +43,7 @@ final class HashedScan {
       while (true) {
         Chunk c = queue.take();
         for (int i = 0; i < c.count; i++) {
-          visitor.entry(c.first + i, c.offsets[i], c.entries[i], c.leaves[i]);
+          visitor.entry(c.first + i, c.offsets[i], c.entries[i], c.leaves, i * MerkleTree.HASH_LENGTH);
         }
         if (c.failure instanceof LedgerException e) {
           throw e;
@@ -74,7 +77,13 @@ final class HashedScan {
         }
         c.offsets[c.count] = offset;
         c.entries[c.count] = bytes;
-        c.leaves[c.count] = MerkleTree.leafHash(md, bytes);
+        md.update((byte) 0); // SHA-256(0x00 ‖ entry), as MerkleTree.leafHash
+        md.update(bytes);
+        try {
+          md.digest(c.leaves, c.count * MerkleTree.HASH_LENGTH, MerkleTree.HASH_LENGTH);
+        } catch (DigestException e) {
+          throw new IllegalStateException("SHA-256 output does not fit 32 bytes", e);
+        }
         if (++c.count == CHUNK) {
           put(queue, c);
           current[0] = new Chunk();

@@ -104,6 +104,13 @@ public final class LedgerAudit {
     boolean closed;
     byte[] model;
 
+    /** Every aborted round: closed, no model, and never changed again. */
+    static final Round ABORTED = new Round(Set.of());
+
+    static {
+      ABORTED.closed = true;
+    }
+
     Round(Set<String> sampled) {
       this.sampled = sampled;
     }
@@ -143,8 +150,22 @@ public final class LedgerAudit {
     }
 
     Round get(long number) {
+      int i = find(number);
+      return i < 0 ? null : rounds[i];
+    }
+
+    /** Replaces the state of a round that was added. */
+    void set(long number, Round round) {
+      int i = find(number);
+      if (i < 0) {
+        throw new IllegalArgumentException("round " + number + " was never added");
+      }
+      rounds[i] = round;
+    }
+
+    private int find(long number) {
       if (count > 0 && numbers[count - 1] == number) {
-        return rounds[count - 1];
+        return count - 1;
       }
       int lo = 0;
       int hi = count - 1;
@@ -156,10 +177,10 @@ public final class LedgerAudit {
         } else if (c > 0) {
           hi = mid - 1;
         } else {
-          return rounds[mid];
+          return mid;
         }
       }
-      return null;
+      return -1;
     }
   }
 
@@ -170,7 +191,7 @@ public final class LedgerAudit {
   private final Rounds rounds = new Rounds();
   private long lastRound = -1;
   private long lastTimestamp = Long.MIN_VALUE;
-  private byte[] lastLeaf = new byte[32];
+  private final byte[] lastLeaf = new byte[32];
   private SignatureChecks signatures;
   private long unprotected;
   private long currentIndex;
@@ -213,11 +234,11 @@ public final class LedgerAudit {
     CompactRange range = new CompactRange();
     long[] rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
     int[] nextRoot = {0};
-    EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaf) -> {
+    EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaves, leafOffset) -> {
       currentIndex = index;
       checkEntry(index, bytes);
-      lastLeaf = leaf;
-      range.append(leaf);
+      System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
+      range.append(leaves, leafOffset);
       long size = range.size();
       int k = nextRoot[0];
       while (k < rootSizes.length && rootSizes[k] < size) {
@@ -309,7 +330,7 @@ public final class LedgerAudit {
     // The kinds a long ledger is mostly made of (besides data uses) are read without parsing.
     if (h.kind == EntryHeader.ROUND_ABORTED && h.readRoundAborted(bytes)) {
       checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength, false);
-      openRound(index, h.round).closed = true;
+      abort(index, h.round);
       return;
     }
     if (h.kind == EntryHeader.ROUND_STARTED && h.readRoundStarted(bytes)) {
@@ -418,7 +439,7 @@ public final class LedgerAudit {
         r.closed = true;
         r.model = c.getModelSha256().toByteArray();
       }
-      case ROUND_ABORTED -> openRound(index, ((RoundAborted) m).getRound()).closed = true;
+      case ROUND_ABORTED -> abort(index, ((RoundAborted) m).getRound());
       case BUDGET_EXHAUSTED -> {
         var b = (BudgetExhausted) m;
         Site s = sites.get(b.getSiteId());
@@ -493,6 +514,13 @@ public final class LedgerAudit {
     } catch (InvalidKeyException ex) {
       throw new CorruptLedgerException(index, "site '" + id + "' signing key: " + ex.getMessage());
     }
+  }
+
+  private void abort(long index, long round) throws LedgerException {
+    openRound(index, round);
+    // Nothing of an aborted round is consulted again except that it is closed: share one object, so
+    // that a long ledger of rounds keeps no per-round garbage alive (it showed as long GC pauses).
+    rounds.set(round, Round.ABORTED);
   }
 
   private Round openRound(long index, long round) throws LedgerException {
