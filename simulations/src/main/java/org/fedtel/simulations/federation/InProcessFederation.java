@@ -107,7 +107,7 @@ public final class InProcessFederation {
     Carrier carrier = new Carrier(spec.dropout(), new SplittableRandom(spec.seed() ^ 0x5DEECE66DL));
     for (SiteData s : sites) {
       PrivacyBudget budget = mode == PrivacyMode.PRIVACY_MODE_NONE ? null : new PrivacyBudget(spec.epsilon(), spec.delta());
-      carrier.sites.put(s.id(), new SiteSession(s.id(), budget, new AutoencoderTrainer(model, s.train()),
+      carrier.sites.put(s.id(), new SiteSession(s.id(), budget, new AutoencoderTrainer(model, s.train(), dpSgdRandom(spec.seed(), s.id())),
           org.fedtel.siteagent.SecureAggregation.client(keys.get(s.id()), peers, deterministicRandom(spec.seed(), s.id())),
           keys.get(s.id()), new Witness(s.id(), keys.get(s.id()), checkpoints)));
     }
@@ -154,21 +154,60 @@ public final class InProcessFederation {
    * accountant the engines charge with. Distributed: each round is charged as a Gaussian mechanism
    * (q = 1, one step) at the distributed discrete Gaussian's effective multiplier, which is a little
    * below the configured one (at least 0.95 of it, docs/PRIVACY.md), so the configured value is
-   * raised by 1/0.95 to stay within the target. Local: every round runs epochs·⌈n/batch⌉ DP-SGD
-   * steps with q = batch/n; the smallest site (largest q) sets the multiplier.
+   * raised by 1/0.95 to stay within the target. Local: every round a site with n examples runs
+   * epochs·⌈n/batch⌉ DP-SGD steps with q = min(1, batch/n), the event its {@code SiteSession} and
+   * the coordinator's {@code Round} charge; the multiplier is the largest any site needs (ε is not
+   * monotone in n once the ceiling bites, so the smallest site alone does not always decide), checked
+   * by composing the rounds one by one as the sites' budgets do.
    */
   static double noiseMultiplier(PrivacyMode mode, RunSpec spec, SimulationSettings settings, List<SiteData> sites) {
     return switch (mode) {
       case PRIVACY_MODE_DISTRIBUTED ->
           RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), 1.0, settings.rounds()) / 0.95;
       case PRIVACY_MODE_LOCAL -> {
-        int n = sites.stream().mapToInt(s -> s.train().length).min().orElseThrow();
-        double q = Math.min(1.0, (double) settings.batchSize() / n);
-        long steps = (long) settings.rounds() * settings.localEpochs() * (long) Math.ceil((double) n / settings.batchSize());
-        yield RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), q, steps);
+        double z = 0;
+        for (SiteData s : sites) {
+          double[] qSteps = localCharge(s.train().length, settings);
+          z = Math.max(z, RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), qSteps[0],
+              settings.rounds() * (long) qSteps[1]));
+        }
+        while (!withinTarget(z, spec, settings, sites)) {
+          z *= 1 + 1e-6; // summation order of per-round composition can differ in the last bits
+        }
+        yield z;
       }
       default -> 1.0;
     };
+  }
+
+  /** {q, steps} of one local-mode round at a site with n examples (the formula of SiteSession and Round). */
+  static double[] localCharge(long examples, SimulationSettings settings) {
+    long n = Math.max(1, examples);
+    int b = settings.batchSize();
+    return new double[] {Math.min(1.0, (double) b / n), settings.localEpochs() * ((n + b - 1) / b)};
+  }
+
+  private static boolean withinTarget(double z, RunSpec spec, SimulationSettings settings, List<SiteData> sites) {
+    for (SiteData s : sites) {
+      double[] qSteps = localCharge(s.train().length, settings);
+      RdpAccountant acc = new RdpAccountant();
+      for (int r = 0; r < settings.rounds(); r++) {
+        acc.composeSampledGaussian(qSteps[0], z, (long) qSteps[1]);
+      }
+      if (acc.epsilon(spec.delta()) > spec.epsilon()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The seeded source of a site's DP-SGD sampling and noise: simulations only, so runs are
+   * reproducible (a deployed site agent uses a SecureRandom).
+   */
+  static SplittableRandom dpSgdRandom(long seed, String site) {
+    byte[] h = sha256(("fedtel-sim-dpsgd/" + seed + "/" + site).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return new SplittableRandom(java.nio.ByteBuffer.wrap(h).getLong());
   }
 
   /** Delivers envelopes in order; advances the simulated clock past a deadline when nothing moves. */

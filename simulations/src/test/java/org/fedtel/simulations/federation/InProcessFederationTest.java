@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.fedtel.privacy.accounting.RdpAccountant;
+import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.simulations.experiment.ResultsCsv;
 import org.fedtel.simulations.experiment.RoundRecord;
 import org.fedtel.simulations.experiment.RunKind;
@@ -43,6 +45,53 @@ class InProcessFederationTest {
     assertTrue(last.maxEpsilon() > 0.5 * spec.epsilon() && last.maxEpsilon() <= spec.epsilon(),
         "epsilon spent " + last.maxEpsilon() + " approaches but stays within the target " + spec.epsilon());
     assertTrue(Double.isFinite(last.trainLoss()));
+  }
+
+  @Test
+  void localDpSgdFederationChargesEachSiteExactlyTheAccountantsEpsilonAndLearns() throws Exception {
+    RunSpec spec = new RunSpec("federated_local_eps8_drop0.0", RunKind.FEDERATED, "local", 8, 1e-5, 0.0, 13);
+    SimulationSettings settings = new SimulationSettings(4, 1, 32, 0.05, "fedavg", 1.0, 1.0, 32);
+    double z = InProcessFederation.noiseMultiplier(PrivacyMode.PRIVACY_MODE_LOCAL, spec, settings, sites);
+    List<RoundRecord> a = InProcessFederation.run(sites, spec, settings, r -> {});
+    List<RoundRecord> b = InProcessFederation.run(sites, spec, settings, r -> {});
+    assertEquals(settings.rounds(), a.size());
+    double maxFinal = 0;
+    for (int r = 0; r < a.size(); r++) {
+      assertEquals(ResultsCsv.row(spec, strip(a.get(r))), ResultsCsv.row(spec, strip(b.get(r))), "same seed, same round " + (r + 1));
+      assertEquals(4, a.get(r).survivors(), "every site pays every round");
+      for (int i = 0; i < sites.size(); i++) {
+        // Independent of the engines: q = min(1, batch/n), epochs·⌈n/batch⌉ steps per round, r+1 rounds.
+        int n = sites.get(i).train().length;
+        long steps = (long) settings.localEpochs() * ((n + settings.batchSize() - 1) / settings.batchSize());
+        RdpAccountant acc = new RdpAccountant();
+        for (int k = 0; k <= r; k++) {
+          acc.composeSampledGaussian(Math.min(1.0, (double) settings.batchSize() / n), z, steps);
+        }
+        assertEquals(acc.epsilon(spec.delta()), a.get(r).epsilonPerSite()[i], 1e-9, "site " + i + " round " + (r + 1));
+      }
+    }
+    RoundRecord first = a.get(0);
+    RoundRecord last = a.get(a.size() - 1);
+    for (double e : last.epsilonPerSite()) {
+      maxFinal = Math.max(maxFinal, e);
+      assertTrue(e <= spec.epsilon(), "within the target: " + e);
+    }
+    assertTrue(maxFinal > 0.99 * spec.epsilon(), "the calibrated multiplier spends the target: " + maxFinal);
+    assertTrue(Double.isFinite(last.trainLoss()) && last.trainLoss() < first.trainLoss(),
+        "DP-SGD lowers the training loss: " + first.trainLoss() + " -> " + last.trainLoss());
+  }
+
+  @Test
+  void localNoiseMultiplierCoversEverySiteNotOnlyTheSmallest() {
+    RunSpec spec = new RunSpec("x", RunKind.FEDERATED, "local", 2, 1e-5, 0.0, 1);
+    SimulationSettings settings = new SimulationSettings(3, 2, 32, 0.05, "fedavg", 1.0, 1.0, 32);
+    double z = InProcessFederation.noiseMultiplier(PrivacyMode.PRIVACY_MODE_LOCAL, spec, settings, sites);
+    for (SiteData s : sites) {
+      int n = s.train().length;
+      long steps = 3L * 2 * ((n + 31) / 32);
+      double eps = new RdpAccountant().composeSampledGaussian(Math.min(1.0, 32.0 / n), z, steps).epsilon(1e-5);
+      assertTrue(eps <= 2 * (1 + 1e-9), s.id() + " spends " + eps);
+    }
   }
 
   @Test
