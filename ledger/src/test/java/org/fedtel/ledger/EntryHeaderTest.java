@@ -21,6 +21,7 @@ import org.fedtel.ledger.v1.ModelReleased;
 import org.fedtel.ledger.v1.RoundAborted;
 import org.fedtel.ledger.v1.RoundStarted;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -237,14 +238,26 @@ class EntryHeaderTest {
     }
   }
 
-  /** Each entry of both ledgers mutated (two bit flips at random positions, a truncation), checksums fixed. */
+  /** Each entry of both ledgers mutated (a bit flip at a random position, a truncation), checksums fixed. */
   @Test
   void theAuditReportsWhatTheFullParsingAuditReports() throws Exception {
-    SplittableRandom random = new SplittableRandom(5);
+    auditsAgree(2, 5, 150);
+  }
+
+  /** As above with seven bit flips per entry and another seed. */
+  @Test
+  @Tag("heavy")
+  void theAuditReportsWhatTheFullParsingAuditReportsOnMoreMutations() throws Exception {
+    auditsAgree(8, 6, 600);
+  }
+
+  /** {@code mutations} per entry: a truncation and bit flips at random positions. */
+  private static void auditsAgree(int mutations, long seed, int minFailures) throws Exception {
+    SplittableRandom random = new SplittableRandom(seed);
     int failures = 0;
     for (Path source : List.of(synthetic, rounds)) {
       List<byte[]> original = LedgerFiles.read(source);
-      Path dir = Files.createDirectory(tmp.resolve("mutated-" + source.getFileName()));
+      Path dir = Files.createDirectory(tmp.resolve("mutated-" + source.getFileName() + "-" + seed));
       Files.createDirectory(dir.resolve("checkpoints"));
       try (var s = Files.list(source.resolve("checkpoints"))) {
         for (Path p : s.toList()) {
@@ -256,11 +269,11 @@ class EntryHeaderTest {
       assertTrue(untouched.startsWith("ok "), untouched);
       assertEquals(outcome(dir, true), untouched);
       for (int i = 0; i < original.size(); i++) {
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < mutations; k++) {
           List<byte[]> t = new ArrayList<>(original);
           byte[] e = original.get(i);
-          byte[] m = k == 2 ? Arrays.copyOf(e, random.nextInt(e.length)) : e.clone();
-          if (k < 2) {
+          byte[] m = k == 0 ? Arrays.copyOf(e, random.nextInt(e.length)) : e.clone();
+          if (k > 0) {
             m[random.nextInt(m.length)] ^= (byte) (1 << random.nextInt(8));
           }
           t.set(i, m);
@@ -273,6 +286,6 @@ class EntryHeaderTest {
         }
       }
     }
-    assertTrue(failures > 300, "mutations caught: " + failures);
+    assertTrue(failures > minFailures, "mutations caught: " + failures);
   }
 }
