@@ -90,7 +90,10 @@ public final class InProcessFederation {
     double z = noiseMultiplier(mode, spec, settings, sites);
     RoundSettings roundSettings = new RoundSettings(settings.rounds(), perRound, minParticipants, PHASE_TIMEOUT, mode,
         settings.clipNorm(), z, spec.delta(), settings.localEpochs(), settings.batchSize(), settings.learningRate(),
-        mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? Math.min(settings.modulusBits(), 32) : settings.modulusBits(),
+        // Local mode aggregates weight·delta in fixed point (2^24 per unit, weight = example count): a
+        // noisy DP-SGD delta times a few hundred examples does not fit a 32-bit ring, so 64 bits.
+        mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? Math.min(settings.modulusBits(), 32)
+            : mode == PrivacyMode.PRIVACY_MODE_LOCAL ? 64 : settings.modulusBits(),
         0);
 
     Map<String, SigningKey> keys = new TreeMap<>();
