@@ -102,8 +102,9 @@ final class CoordinatorCommand implements Callable<Integer> {
     PrivacyMode pm = switch (mode) {
       case "none" -> PrivacyMode.PRIVACY_MODE_NONE;
       case "distributed" -> PrivacyMode.PRIVACY_MODE_DISTRIBUTED;
-      case "local" -> throw new ConfigException(file + ": privacy.mode = \"local\" is not supported by the site agent yet");
-      default -> throw new ConfigException(file + ": privacy.mode must be \"none\" or \"distributed\", got \"" + mode + "\"");
+      // Record-level DP-SGD at each site: the sites need z > 0 and C > 0 (RoundSettings checks both).
+      case "local" -> PrivacyMode.PRIVACY_MODE_LOCAL;
+      default -> throw new ConfigException(file + ": privacy.mode must be \"none\", \"local\" or \"distributed\", got \"" + mode + "\"");
     };
     RoundSettings rounds;
     try {
@@ -119,7 +120,7 @@ final class CoordinatorCommand implements Callable<Integer> {
           (int) c.integer("rounds.local_epochs", 1, 1, 10_000),
           (int) c.integer("rounds.batch_size", 32, 1, 1 << 20),
           c.number("rounds.learning_rate", 0.05, 0, 1e3),
-          (int) c.integer("rounds.modulus_bits", pm == PrivacyMode.PRIVACY_MODE_NONE ? 64 : 32, 16, 64),
+          (int) c.integer("rounds.modulus_bits", pm == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? 32 : 64, 16, 64),
           (int) c.integer("rounds.neighbours", 0, 0, 1_000_000));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());

@@ -130,10 +130,6 @@ final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserException(e.getMessage());
     }
-    if (runs.stream().anyMatch(r -> r.privacy().equals("local"))) {
-      throw new UserException("--privacy local (record-level DP-SGD at each site) is not available in this build: "
-          + "the site agent's trainer implements none and distributed only");
-    }
     int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     if (threadCount < 1) {
       throw new UserException("--threads must be >= 1, was " + threadCount);

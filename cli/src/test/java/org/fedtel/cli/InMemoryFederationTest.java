@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -331,6 +332,62 @@ class InMemoryFederationTest {
       double spent = c.sites.get("site-" + i).spentEpsilon();
       assertEquals(spent, c.coordinator.epsilonSpent().get("site-" + i), 1e-12, "both sides account the same spend");
       assertTrue(spent <= 8, "spent " + spent);
+    }
+  }
+
+  @Test
+  void localDpSgdChargesEachSiteItsOwnStepsAndRefusesToOverspend() throws Exception {
+    // Mode local with the real trainer: each site runs epochs·⌈n/batch⌉ DP-SGD steps at q = batch/n and
+    // both sides charge exactly that; the budget fits two rounds for every site and a third for none.
+    RoundSettings settings = settings(PrivacyMode.PRIVACY_MODE_LOCAL, 3);
+    int[] sizes = {90, 92, 94, 96}; // close enough that two rounds fit one budget and three fit none
+    double[] twoRounds = new double[4];
+    double budget = 0;
+    double smallestThird = Double.POSITIVE_INFINITY;
+    for (int i = 0; i < 4; i++) {
+      int n = sizes[i];
+      double q = Math.min(1.0, (double) settings.batchSize() / n);
+      long steps = (long) settings.localEpochs() * ((n + settings.batchSize() - 1) / settings.batchSize());
+      org.fedtel.privacy.accounting.RdpAccountant acc = new org.fedtel.privacy.accounting.RdpAccountant();
+      acc.composeSampledGaussian(q, settings.noiseMultiplier(), steps).composeSampledGaussian(q, settings.noiseMultiplier(), steps);
+      twoRounds[i] = acc.epsilon(settings.delta());
+      budget = Math.max(budget, twoRounds[i] * (1 + 1e-9));
+      smallestThird = Math.min(smallestThird, acc.composeSampledGaussian(q, settings.noiseMultiplier(), steps).epsilon(settings.delta()));
+    }
+    assertTrue(budget < smallestThird, "precondition: " + budget + " < " + smallestThird);
+
+    org.fedtel.telemetry.model.AutoencoderConfig model = new org.fedtel.telemetry.model.AutoencoderConfig(4, new int[] {3},
+        org.fedtel.telemetry.model.Activation.RELU, org.fedtel.telemetry.model.Activation.IDENTITY);
+    Carrier c = new Carrier();
+    TestConsortium keys = new TestConsortium(4);
+    for (int i = 0; i < 4; i++) {
+      SplittableRandom r = new SplittableRandom(30 + i);
+      double[][] x = new double[sizes[i]][4];
+      for (double[] row : x) {
+        for (int j = 0; j < 4; j++) {
+          row[j] = 0.5 * r.nextGaussian();
+        }
+      }
+      String id = "site-" + i;
+      c.sites.put(id, keys.session(id, new PrivacyBudget(budget, settings.delta()),
+          new org.fedtel.siteagent.AutoencoderTrainer(model, x, new SplittableRandom(100 + i)), keys.witness(id)));
+    }
+    double[] initial = org.fedtel.telemetry.model.Autoencoder.initialize(model, new SplittableRandom(1)).parameters();
+    c.coordinator = new Federation(settings, Strategies.fedAvg(), initial, keys.server(), c.log,
+        new StateStore(dir.resolve("state-local")), c.clock, new SplittableRandom(7));
+    c.connectAll();
+    c.runRounds(3);
+    List<RoundSummary> h = c.coordinator.history();
+    assertTrue(h.get(0).committed() && h.get(1).committed(), h.toString());
+    assertEquals(4, h.get(1).survivors().size());
+    assertFalse(Arrays.equals(initial, h.get(1).model()), "DP-SGD moved the model");
+    assertFalse(h.get(2).committed());
+    assertTrue(h.get(2).reason().contains("budget left"), h.get(2).reason());
+    for (int i = 0; i < 4; i++) {
+      double spent = c.sites.get("site-" + i).spentEpsilon();
+      assertEquals(twoRounds[i], spent, 1e-9, "site-" + i + " is charged exactly two rounds of its own steps");
+      assertEquals(spent, c.coordinator.epsilonSpent().get("site-" + i), 1e-12, "both sides account the same spend");
+      assertTrue(c.log.events.contains("budget 3 site-" + i), c.log.events.toString());
     }
   }
 

@@ -38,6 +38,23 @@ class SimulateCommandTest {
         "the same seed gives the same results in every column but round_millis");
   }
 
+  @Test
+  void localDpSgdRunThroughTheCommandSpendsWithinItsEpsilon() throws Exception {
+    FedtelCommandTest.Result r = FedtelCommandTest.run("--quiet", "simulate", "--sites", "3", "--nodes-per-site", "1",
+        "--duration", "6h", "--rounds", "2", "--local-epochs", "1", "--privacy", "local", "--epsilon", "4",
+        "--dropout", "0", "--no-baselines", "--threads", "1", "--seed", "5", "--out", dir.resolve("l").toString());
+    assertEquals(0, r.exit(), r.err());
+    List<String> rows = Files.readAllLines(dir.resolve("l/results.csv"));
+    List<String> columns = List.of(rows.get(0).split(","));
+    List<String> local = rows.stream().filter(x -> x.startsWith("federated_local_eps4")).toList();
+    assertEquals(2, local.size(), String.join("\n", rows));
+    String[] last = local.get(1).split(",");
+    int eps = columns.indexOf("epsilon_max");
+    assertTrue(eps >= 0, "results.csv has epsilon_max: " + rows.get(0));
+    double spent = Double.parseDouble(last[eps]);
+    assertTrue(spent > 3.9 && spent <= 4, "local DP-SGD run spends its target epsilon 4: " + spent);
+  }
+
   private static List<String> withoutTime(List<String> rows) {
     return rows.stream().map(r -> r.substring(0, r.lastIndexOf(','))).toList();
   }
