@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 class ProgressTest {
   @Test
   void printsFirstStepThenAtIntervalsAndTheEnd() {
+    Progress.setEnabled(true); // a command run earlier in this JVM with --quiet turns progress off
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     AtomicLong clock = new AtomicLong();
     try (Progress p = Progress.forTest("rounds", 4, new PrintStream(bytes, true), clock::get)) {
