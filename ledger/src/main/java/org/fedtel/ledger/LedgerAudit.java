@@ -311,11 +311,15 @@ public final class LedgerAudit {
       if (site == null) {
         throw new LedgerException(where + ": cosignature by '" + s.name() + "', which is not an enrolled site");
       }
-      try {
-        NoteVerifier.of(s.name(), site.key).verify(note.text(), s);
-      } catch (NoteException e) {
-        throw new LedgerException(where + ": cosignature of site '" + s.name() + "' does not verify", e);
-      }
+      // Verified on the signature threads, reported in entry order like a data use's signatures.
+      signatures.queue(index, () -> {
+        try {
+          NoteVerifier.of(s.name(), site.key).verify(note.text(), s);
+          return null;
+        } catch (NoteException e) {
+          return new LedgerException(where + ": cosignature of site '" + s.name() + "' does not verify", e);
+        }
+      });
       cosigned++;
     }
     return cosigned;

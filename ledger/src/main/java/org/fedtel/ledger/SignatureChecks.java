@@ -8,13 +8,14 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
 /**
- * Ed25519 verification of data-use signatures on worker threads (it dominates an audit), with
- * results consumed in entry order so that the first failing entry is still the one reported.
+ * Ed25519 verification of data-use signatures and checkpoint cosignatures on worker threads (it
+ * dominates an audit), with results consumed in entry order so that the first failing entry is
+ * still the one reported.
  */
 final class SignatureChecks implements AutoCloseable {
   private static final int MAX_PENDING = 4096;
 
-  private record Pending(long index, Future<String> result) {}
+  private record Pending(long index, Future<LedgerException> result) {}
 
   private final ExecutorService pool;
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -31,8 +32,19 @@ final class SignatureChecks implements AutoCloseable {
 
   /** Queues a check of entry {@code index}; the supplier returns null or what failed. */
   void check(long index, Supplier<String> verification) throws LedgerException {
-    pending.addLast(new Pending(index, pool.submit(verification::get)));
+    queue(index, () -> {
+      String failure = verification.get();
+      return failure == null ? null : new CorruptLedgerException(index, failure);
+    });
     submitted++;
+  }
+
+  /**
+   * Queues a check that belongs with entry {@code index} (in order with the entries' own checks);
+   * the supplier returns null or the exception to report. Not counted in {@link #submitted}.
+   */
+  void queue(long index, Supplier<LedgerException> verification) throws LedgerException {
+    pending.addLast(new Pending(index, pool.submit(verification::get)));
     if (pending.size() > MAX_PENDING) {
       awaitOne();
     }
@@ -51,7 +63,7 @@ final class SignatureChecks implements AutoCloseable {
 
   private void awaitOne() throws LedgerException {
     Pending p = pending.removeFirst();
-    String failure;
+    LedgerException failure;
     try {
       failure = p.result().get();
     } catch (InterruptedException e) {
@@ -61,7 +73,7 @@ final class SignatureChecks implements AutoCloseable {
       throw new IllegalStateException("signature check of entry " + p.index() + " failed", e.getCause());
     }
     if (failure != null) {
-      throw new CorruptLedgerException(p.index(), failure);
+      throw failure;
     }
   }
 
