@@ -111,6 +111,51 @@ class AutoencoderTrainerDpSgdTest {
     assertTrue(Math.abs(reference[0] - other[0]) > 1e-3, "noise of std zC/(qn) is visible");
   }
 
+  @Test
+  void wholeRoundMatchesASlowReferenceDrivenByTheSameGenerator() {
+    // The reference replays the round with materialised per-example gradients, DpSgd.noisyMean over the
+    // test's own q·n, and hand-written SGD; sharing one seeded generator between its Poisson sampler and
+    // its DpSgd reproduces the trainer's draws in order, so the updates must agree to rounding.
+    int n = 45;
+    int batch = 6;
+    int epochs = 2;
+    double clip = 0.8;
+    double z = 0.9;
+    double lr = 0.07;
+    double[][] x = data(n, 12);
+    double[] global = model(8).parameters();
+    var update = new AutoencoderTrainer(CONFIG, x, new SplittableRandom(99))
+        .train(3, global, train(epochs, batch, lr), local(clip, z));
+
+    SplittableRandom shared = new SplittableRandom(99);
+    AutoencoderTrainer sampler = new AutoencoderTrainer(CONFIG, x, shared);
+    DpSgd dp = new DpSgd(clip, z, shared);
+    Autoencoder m = Autoencoder.withParameters(CONFIG, global);
+    int d = m.parameterCount();
+    double q = (double) batch / n;
+    long steps = epochs * 8L; // ⌈45/6⌉ = 8
+    double[][] rows = new double[n][];
+    double[][] g = new double[n][d];
+    double[] step = new double[d];
+    for (long t = 0; t < steps; t++) {
+      int count = sampler.poissonSample(q, rows);
+      if (count > 0) {
+        m.perExampleGradients(rows, 0, count, g);
+      }
+      dp.noisyMean(g, count, q * n, step);
+      double[] w = m.parameters();
+      for (int j = 0; j < d; j++) {
+        w[j] -= lr * step[j];
+      }
+      m.setParameters(w);
+    }
+    double[] want = m.parameters();
+    for (int j = 0; j < d; j++) {
+      want[j] -= global[j];
+    }
+    assertArrayEquals(want, update.delta(), 1e-10);
+  }
+
   /** Sample std of the step's noise (empty Poisson batch) over many coordinates and steps. */
   private static double noiseStd(double clip, double z, double expected, long seed) {
     Autoencoder m = model(1);
