@@ -24,7 +24,7 @@ import java.util.TreeMap;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.FederationLog;
 import org.fedtel.coordinator.Outbound;
-import org.fedtel.coordinator.RejectedMessageException;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.coordinator.RoundSettings;
 import org.fedtel.coordinator.RoundSummary;
 import org.fedtel.coordinator.StateStore;
@@ -177,7 +177,7 @@ class InMemoryFederationTest {
         List<Envelope> replies;
         try {
           replies = s.onEnvelope(o.envelope());
-        } catch (org.fedtel.siteagent.RejectedMessageException e) {
+        } catch (org.fedtel.protocol.RejectedMessageException e) {
           throw new AssertionError(e);
         }
         for (Envelope r : replies) {
@@ -449,12 +449,12 @@ class InMemoryFederationTest {
     c.runRounds(2);
     SiteSession s = c.sites.get("site-0");
     Envelope oldStart = c.seenBySites.stream().filter(Envelope::hasRoundStart).findFirst().orElseThrow();
-    org.fedtel.siteagent.RejectedMessageException e = assertThrows(org.fedtel.siteagent.RejectedMessageException.class,
+    org.fedtel.protocol.RejectedMessageException e = assertThrows(org.fedtel.protocol.RejectedMessageException.class,
         () -> s.onEnvelope(oldStart));
-    assertEquals(org.fedtel.siteagent.RejectedMessageException.Reason.REPLAY, e.reason());
+    assertEquals(org.fedtel.protocol.RejectedMessageException.Reason.REPLAY, e.reason());
     Envelope renumbered = oldStart.toBuilder().setSequence(1_000_000).build();
-    e = assertThrows(org.fedtel.siteagent.RejectedMessageException.class, () -> s.onEnvelope(renumbered));
-    assertEquals(org.fedtel.siteagent.RejectedMessageException.Reason.WRONG_ROUND, e.reason());
+    e = assertThrows(org.fedtel.protocol.RejectedMessageException.class, () -> s.onEnvelope(renumbered));
+    assertEquals(org.fedtel.protocol.RejectedMessageException.Reason.WRONG_ROUND, e.reason());
   }
 
   @Test

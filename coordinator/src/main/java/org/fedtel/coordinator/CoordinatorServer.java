@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
-import org.fedtel.coordinator.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.coordinator.strategy.Strategy;
 import org.fedtel.coordinator.strategy.StrategyState;
 import org.fedtel.protocol.Wire;

@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
 import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.PrivacyParams;

@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
-import org.fedtel.coordinator.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.coordinator.strategy.AggregatedUpdate;
 import org.fedtel.coordinator.strategy.FitInstructions;
 import org.fedtel.coordinator.strategy.SiteFailure;

@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
 import java.util.Map;
 import org.fedtel.protocol.v1.AdvertiseKeys;

@@ -1,5 +1,6 @@
 package org.fedtel.coordinator;
 
+import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

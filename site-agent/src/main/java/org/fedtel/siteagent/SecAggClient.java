@@ -1,5 +1,6 @@
 package org.fedtel.siteagent;
 
+import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;

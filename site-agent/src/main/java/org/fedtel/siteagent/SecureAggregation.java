@@ -1,5 +1,6 @@
 package org.fedtel.siteagent;
 
+import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import org.fedtel.protocol.v1.ShareKind;
 import org.fedtel.protocol.v1.SiteKeys;
 import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
-import org.fedtel.siteagent.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException.Reason;
 
 /**
  * The site's secure aggregation: the crypto module's SecAgg/SecAgg+ client engine behind

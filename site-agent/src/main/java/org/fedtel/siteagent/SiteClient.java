@@ -1,5 +1,6 @@
 package org.fedtel.siteagent;
 
+import org.fedtel.protocol.RejectedMessageException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

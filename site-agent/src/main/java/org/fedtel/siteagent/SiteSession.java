@@ -1,5 +1,6 @@
 package org.fedtel.siteagent;
 
+import org.fedtel.protocol.RejectedMessageException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,7 @@ import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.RoundDecision;
 import org.fedtel.protocol.v1.RoundResult;
 import org.fedtel.protocol.v1.RoundStart;
-import org.fedtel.siteagent.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.FederationLog;
 import org.fedtel.coordinator.Outbound;
-import org.fedtel.coordinator.RejectedMessageException;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.coordinator.RoundSettings;
 import org.fedtel.coordinator.RoundSummary;
 import org.fedtel.coordinator.SecureAggregation;
@@ -236,7 +236,7 @@ public final class InProcessFederation {
       }
     }
 
-    void step() throws RejectedMessageException, org.fedtel.siteagent.RejectedMessageException {
+    void step() throws RejectedMessageException {
       int before = coordinator.history().size();
       while (!toSites.isEmpty()) {
         Outbound o = toSites.poll();

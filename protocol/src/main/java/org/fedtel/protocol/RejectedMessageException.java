@@ -1,8 +1,9 @@
-package org.fedtel.coordinator;
+package org.fedtel.protocol;
 
 /**
- * An envelope from a site that the coordinator refuses: it is dropped, the site is told why, and
- * the round carries on. Never crashes the server.
+ * A well-formed envelope that its receiver refuses (wrong sender, replay, wrong round, unexpected
+ * body, bad content): it is dropped and the receiver's state is unchanged. The coordinator tells the
+ * site why and carries on with the round; the site agent logs it and carries on. Never crashes either.
  */
 public final class RejectedMessageException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -11,7 +12,7 @@ public final class RejectedMessageException extends Exception {
   public enum Reason {
     /** The envelope's sender id is not the identity the connection authenticated. */
     SENDER_MISMATCH,
-    /** The sender is not an enrolled, connected site. */
+    /** The sender is not a party the receiver talks to (an enrolled, connected site; the coordinator). */
     UNKNOWN_SENDER,
     /** The sequence number is not above the last one seen on this connection. */
     REPLAY,
