@@ -218,6 +218,10 @@ public final class Federation {
         committedRound = summary.round();
         persist();
       }
+      if (!history.isEmpty()) {
+        int last = history.size() - 1;
+        history.set(last, history.get(last).withoutModel()); // one model in memory, however many rounds
+      }
       history.add(summary);
       lastAborted = !summary.committed();
       current = null;

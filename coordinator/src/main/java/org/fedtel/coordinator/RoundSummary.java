@@ -14,7 +14,8 @@ import org.fedtel.coordinator.strategy.SiteFailure;
  * @param failures sampled sites that contributed nothing, with the reason
  * @param meanTrainLoss weighted mean of the survivors' reported local training loss (NaN if aborted)
  * @param epsilonSpent ε spent so far per participating site after this round, as the coordinator accounts it
- * @param model the new global model (null when aborted)
+ * @param model the new global model (null when aborted; the engine's history keeps it only for the
+ *     latest round, so memory does not grow with the number of rounds)
  */
 public record RoundSummary(long round, boolean committed, String reason, List<String> survivors, List<SiteFailure> failures,
                            double meanTrainLoss, Map<String, Double> epsilonSpent, double[] model) {
@@ -23,6 +24,11 @@ public record RoundSummary(long round, boolean committed, String reason, List<St
     failures = List.copyOf(failures);
     epsilonSpent = Map.copyOf(epsilonSpent);
     model = model == null ? null : model.clone();
+  }
+
+  /** This summary without its model (what the history keeps of every round but the latest). */
+  RoundSummary withoutModel() {
+    return new RoundSummary(round, committed, reason, survivors, failures, meanTrainLoss, epsilonSpent, null);
   }
 
   @Override
