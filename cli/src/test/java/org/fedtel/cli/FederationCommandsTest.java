@@ -38,8 +38,9 @@ class FederationCommandsTest {
     Files.writeString(file, b.toString());
   }
 
-  @Test
-  void aCoordinatorAndThreeSitesRunFromConfigFilesAndTheLedgerVerifies() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"distributed", "local"})
+  void aCoordinatorAndThreeSitesRunFromConfigFilesAndTheLedgerVerifies(String privacyMode) throws Exception {
     ConsortiumCa ca = ConsortiumCa.create(dir.resolve("ca"), "test", Clock.systemUTC(), new SecureRandom());
     ca.issueCoordinator(List.of());
     int port;
@@ -68,9 +69,9 @@ class FederationCommandsTest {
         min_participants = 2
         phase_timeout_seconds = 30
         [privacy]
-        mode = "distributed"
+        mode = "%s"
         noise_multiplier = 0.5
-        """.formatted(port, sites, inputs));
+        """.formatted(port, sites, inputs, privacyMode));
     for (int i = 1; i <= 3; i++) {
       writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
       Files.writeString(dir.resolve("site-" + i + ".toml"), """
