@@ -78,4 +78,44 @@ class LedgerFederationTest {
     assertTrue(s3.exhausted(), s3.toString());
     assertEquals(2, s3.dataUses());
   }
+
+  @Test
+  void aRestartedCoordinatorAccountsEachSiteFromItsRecordedSpend() throws Exception {
+    TestConsortium keys = new TestConsortium(4);
+    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
+        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
+        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    RoundSettings settings = new RoundSettings(4, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+        1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+    Carrier c = new Carrier();
+    java.util.Map<String, Double> before;
+    try (Ledger ledger = Ledger.open(dir.resolve("ledger"), genesis, keys.coordinatorKey, c.clock)) {
+      for (int i = 0; i < 4; i++) {
+        String id = "site-" + i;
+        c.sites.put(id, keys.session(id, new PrivacyBudget(50, 1e-5),
+            new LeastSquares(100 + i, new double[] {1, -2, 0.5}, 0.5 * i, 60), keys.witness(id)));
+      }
+      c.coordinator = new Federation(settings, Strategies.fedAvg(), new double[3], keys.server(),
+          new LedgerLog(ledger, keys.verifyingKeys(), java.util.Map.of(), PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
+          new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(3));
+      c.connectAll();
+      c.runRounds(2);
+      before = c.coordinator.epsilonSpent();
+      assertTrue(before.values().stream().allMatch(e -> e > 0), before.toString());
+
+      // The coordinator process is replaced: a new engine over the same ledger and state store.
+      Carrier d = new Carrier();
+      d.clock.millis = c.clock.millis;
+      d.sites.putAll(c.sites);
+      d.coordinator = new Federation(settings, Strategies.fedAvg(), new double[3], keys.server(),
+          new LedgerLog(ledger, keys.verifyingKeys(), java.util.Map.of(), PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
+          new StateStore(dir.resolve("state")), d.clock, new SplittableRandom(4));
+      d.connectAll();
+      java.util.Map<String, Double> after = d.coordinator.epsilonSpent();
+      assertEquals(before.keySet(), after.keySet());
+      for (String site : before.keySet()) {
+        assertEquals(before.get(site), after.get(site), 1e-9, site + " is accounted from its recorded spend, not from zero");
+      }
+    }
+  }
 }

@@ -1,6 +1,5 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,6 +26,7 @@ import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.Envelope;
 import org.slf4j.Logger;

@@ -1,6 +1,5 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
-import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.coordinator.strategy.Strategy;
 import org.fedtel.coordinator.strategy.StrategyState;
+import org.fedtel.protocol.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.CoordinatorState;
 import org.fedtel.protocol.v1.DoubleVector;
@@ -50,6 +50,8 @@ public final class Federation {
   private long idleSince;
   private boolean lastAborted;
   private long outSequence;
+  /** Charges recorded before this engine started (read from the log at the first hello). */
+  private Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> restoredCharges;
 
   /**
    * Creates the engine, resuming from {@code store} if it holds a state. A round that was started
@@ -109,6 +111,7 @@ public final class Federation {
     if (site == null) {
       site = new SiteRecord(siteId, hello, settings.delta());
       log.siteEnrolled(siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta()); // may refuse: then nothing changes
+      restoreSpend(site);
       sites.put(siteId, site);
     } else {
       site.update(hello);
@@ -118,6 +121,22 @@ public final class Federation {
     site.lastSeenMillis = clock.millis();
     site.checkpointSize = hello.getLastCheckpointSize();
     return onTick();
+  }
+
+  /** A site first seen since this engine started: charge what the log says it has already spent. */
+  private void restoreSpend(SiteRecord site) {
+    if (restoredCharges == null) {
+      restoredCharges = log.recordedCharges();
+    }
+    for (org.fedtel.privacy.accounting.SampledGaussian event : restoredCharges.getOrDefault(site.id, List.of())) {
+      try {
+        site.spend(event);
+      } catch (org.fedtel.privacy.accounting.BudgetExceededException e) {
+        // The recorded spend already reaches the budget the site now declares: never sample it again.
+        site.exhausted = true;
+        return;
+      }
+    }
   }
 
   /** The connection of {@code siteId} closed; the site is dropped from the round in progress. */

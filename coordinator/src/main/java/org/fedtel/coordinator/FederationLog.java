@@ -1,7 +1,7 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.PrivacyParams;
 
@@ -28,6 +28,15 @@ public interface FederationLog {
   void roundCommitted(long round, byte[] modelHash, List<String> survivors, List<String> dropped);
 
   void roundAborted(long round, String reason);
+
+  /**
+   * Every privacy charge already recorded for each site, in order (its data uses so far), so that a
+   * restarted coordinator accounts each site's spend from where it stopped instead of from zero.
+   * A log that keeps nothing across restarts returns an empty map.
+   */
+  default java.util.Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> recordedCharges() {
+    return java.util.Map.of();
+  }
 
   /** The highest round with a roundStarted record, or 0; a restarted coordinator never reuses a round number. */
   long lastStartedRound();

@@ -1,6 +1,5 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
@@ -22,6 +21,7 @@ import org.fedtel.ledger.v1.RoundAborted;
 import org.fedtel.ledger.v1.RoundCommitted;
 import org.fedtel.ledger.v1.RoundStarted;
 import org.fedtel.ledger.v1.SiteEnrolled;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.Checkpoint;
 import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.PrivacyParams;
@@ -78,6 +78,32 @@ public final class LedgerLog implements FederationLog {
         .setSigningKey(ByteString.copyFrom(key.toBytes()))
         .setBudgetEpsilon(declared ? budgetEpsilon : Double.POSITIVE_INFINITY)
         .setBudgetDelta(declared ? budgetDelta : 0)));
+  }
+
+  /**
+   * The charges of every data use in the ledger, per site: the same (q, z, steps) the auditor
+   * recomputes each site's epsilon from. Uses of mode none cost nothing and are skipped.
+   */
+  @Override
+  public Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> recordedCharges() {
+    Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> out = new java.util.TreeMap<>();
+    try {
+      for (long i = 1; i < ledger.size(); i++) {
+        Entry e = Entry.parseFrom(ledger.entry(i));
+        if (!e.hasDataUse()) {
+          continue;
+        }
+        DataUseBody body = DataUseBody.parseFrom(e.getDataUse().getBody());
+        if (body.getPrivacyMode() == org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_LOCAL
+            || body.getPrivacyMode() == org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+          out.computeIfAbsent(body.getSiteId(), k -> new java.util.ArrayList<>()).add(
+              new org.fedtel.privacy.accounting.SampledGaussian(body.getSamplingRate(), body.getNoiseMultiplier(), body.getSteps()));
+        }
+      }
+      return out;
+    } catch (IOException ex) {
+      throw new UncheckedIOException("ledger read failed", ex);
+    }
   }
 
   private boolean alreadyEnrolled(String siteId) {

@@ -1,6 +1,5 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.random.RandomGenerator;
-import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.coordinator.strategy.AggregatedUpdate;
 import org.fedtel.coordinator.strategy.FitInstructions;
 import org.fedtel.coordinator.strategy.SiteFailure;
@@ -18,6 +16,8 @@ import org.fedtel.coordinator.strategy.Strategy;
 import org.fedtel.privacy.accounting.BudgetExceededException;
 import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
+import org.fedtel.protocol.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.EncryptedShares;

@@ -1,8 +1,8 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
 import java.util.Map;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;

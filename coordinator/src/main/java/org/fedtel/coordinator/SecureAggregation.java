@@ -1,6 +1,5 @@
 package org.fedtel.coordinator;
 
-import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +8,7 @@ import java.util.Map;
 import org.fedtel.crypto.secagg.PeerKeys;
 import org.fedtel.crypto.secagg.SecAggException;
 import org.fedtel.privacy.training.DistributedDp;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;

@@ -1,7 +1,7 @@
 package org.fedtel.siteagent;
 
-import org.fedtel.protocol.RejectedMessageException;
 import java.util.List;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;

@@ -1,6 +1,5 @@
 package org.fedtel.siteagent;
 
-import org.fedtel.protocol.RejectedMessageException;
 import com.google.protobuf.ByteString;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -9,6 +8,8 @@ import org.fedtel.crypto.SigningKey;
 import org.fedtel.crypto.secagg.PeerKeys;
 import org.fedtel.crypto.secagg.SecAggException;
 import org.fedtel.privacy.training.DistributedDp;
+import org.fedtel.protocol.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
@@ -21,7 +22,6 @@ import org.fedtel.protocol.v1.ShareKind;
 import org.fedtel.protocol.v1.SiteKeys;
 import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
-import org.fedtel.protocol.RejectedMessageException.Reason;
 
 /**
  * The site's secure aggregation: the crypto module's SecAgg/SecAgg+ client engine behind

@@ -1,6 +1,5 @@
 package org.fedtel.siteagent;
 
-import org.fedtel.protocol.RejectedMessageException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -22,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.Envelope;
 import org.slf4j.Logger;

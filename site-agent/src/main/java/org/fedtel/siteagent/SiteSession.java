@@ -1,6 +1,5 @@
 package org.fedtel.siteagent;
 
-import org.fedtel.protocol.RejectedMessageException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,9 +11,11 @@ import org.fedtel.ledger.SignedNote;
 import org.fedtel.ledger.Witness;
 import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.privacy.accounting.BudgetExceededException;
-import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
+import org.fedtel.protocol.RejectedMessageException.Reason;
+import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.Cosignature;
@@ -28,7 +29,6 @@ import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.RoundDecision;
 import org.fedtel.protocol.v1.RoundResult;
 import org.fedtel.protocol.v1.RoundStart;
-import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
