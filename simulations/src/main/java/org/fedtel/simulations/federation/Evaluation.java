@@ -27,9 +27,9 @@ public final class Evaluation {
   public static RoundRecord.Quality ofGlobalModel(AutoencoderConfig config, double[] parameters, List<SiteData> sites) {
     Autoencoder model = Autoencoder.withParameters(config, parameters);
     Pool pool = new Pool(sites);
-    for (SiteData site : sites) {
-      pool.add(site, model);
-    }
+    // Sites are scored in parallel, each into its own slice of the pool; a model keeps scratch
+    // buffers, so every site gets its own copy.
+    java.util.stream.IntStream.range(0, sites.size()).parallel().forEach(i -> pool.add(i, sites.get(i), model.copy()));
     return pool.quality();
   }
 
@@ -37,7 +37,7 @@ public final class Evaluation {
   public static RoundRecord.Quality ofSiteModels(Autoencoder[] models, List<SiteData> sites) {
     Pool pool = new Pool(sites);
     for (int i = 0; i < sites.size(); i++) {
-      pool.add(sites.get(i), models[i]);
+      pool.add(i, sites.get(i), models[i]);
     }
     return pool.quality();
   }
@@ -48,12 +48,15 @@ public final class Evaluation {
     final boolean[] truth;
     final boolean[] flagged;
     final String[] labels;
-    int n;
+    /** Where each site's test windows start in the pooled arrays. */
+    final int[] offsets;
 
     Pool(List<SiteData> sites) {
+      offsets = new int[sites.size()];
       int total = 0;
-      for (SiteData s : sites) {
-        total += s.test().length;
+      for (int i = 0; i < sites.size(); i++) {
+        offsets[i] = total;
+        total += sites.get(i).test().length;
       }
       scores = new double[total];
       truth = new boolean[total];
@@ -61,7 +64,8 @@ public final class Evaluation {
       labels = new String[total];
     }
 
-    void add(SiteData site, Autoencoder model) {
+    void add(int siteIndex, SiteData site, Autoencoder model) {
+      int n = offsets[siteIndex];
       double[] train = new double[site.train().length];
       for (int i = 0; i < train.length; i++) {
         train[i] = model.score(site.train()[i], ReconstructionError.MSE);
