@@ -58,11 +58,12 @@ final class Pem {
       throw new FileAlreadyExistsException(file.toString());
     }
     try {
+      // Created owner-only, so no secret byte is ever readable by others.
       Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
     } catch (UnsupportedOperationException notPosix) {
+      // A file system without POSIX permissions: nothing more to restrict here.
       Files.createFile(file);
     }
-    Files.setPosixFilePermissions(file, OWNER_ONLY);
     Files.writeString(file, text, StandardCharsets.US_ASCII, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING);
   }
