@@ -50,6 +50,7 @@ public final class SiteSession {
   private final SecAggClient.Factory secagg;
   private final SigningKey signingKey;
   private final Witness witness;
+  private Journal journal = Journal.NONE;
   private long sequence;
   private long lastInbound = -1;
   private long highestRound;
@@ -87,6 +88,31 @@ public final class SiteSession {
     this.secagg = secagg;
     this.signingKey = signingKey;
     this.witness = witness;
+  }
+
+  /**
+   * Where the site makes its state durable: called synchronously when the session spends budget
+   * (before anything derived from the data is released) and when it accepts a checkpoint (before the
+   * cosignature is sent). A failure stops the round: nothing is released that was not recorded first.
+   */
+  public interface Journal {
+    Journal NONE = new Journal() {
+      @Override
+      public void charged(long round, SampledGaussian charge) {}
+
+      @Override
+      public void accepted(SignedNote checkpoint) {}
+    };
+
+    void charged(long round, SampledGaussian charge) throws java.io.IOException;
+
+    void accepted(SignedNote checkpoint) throws java.io.IOException;
+  }
+
+  /** Makes this session record its spends and accepted checkpoints in {@code journal}. */
+  public SiteSession journal(Journal journal) {
+    this.journal = java.util.Objects.requireNonNull(journal, "journal");
+    return this;
   }
 
   /** The first message on a new connection. */
@@ -190,6 +216,11 @@ public final class SiteSession {
       }
       NoteSignature sig = witness.cosign(note, proof);
       long size = witness.acceptedSize();
+      try {
+        journal.accepted(note);
+      } catch (java.io.IOException ex) {
+        throw new IllegalStateException("site " + siteId + " cannot record the accepted checkpoint: " + ex.getMessage(), ex);
+      }
       return List.of(Wire.envelope(siteId, e.getRound(), ++sequence).setCosignature(Cosignature.newBuilder()
           .setSignatureLine(com.google.protobuf.ByteString.copyFrom(sig.line(), java.nio.charset.StandardCharsets.UTF_8))
           .setCheckpointSize(size)).build());
@@ -318,6 +349,11 @@ public final class SiteSession {
         budget.record(active.charge);
       } catch (BudgetExceededException ex) {
         throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
+      }
+      try {
+        journal.charged(active.round, active.charge);
+      } catch (java.io.IOException ex) {
+        throw new IllegalStateException("site " + siteId + " cannot record its spend of round " + active.round + ": " + ex.getMessage(), ex);
       }
     }
     double[] delta = update.delta();
