@@ -27,21 +27,87 @@ final class Shamir {
     if (t < 1 || t > points.length) {
       throw new IllegalArgumentException("threshold " + t + " for " + points.length + " shares");
     }
-    BigInteger[] coeff = new BigInteger[t];
-    coeff[0] = new BigInteger(1, secret);
+    // Coefficients as 9 little-endian 32-bit limbs each (see Horner below); the random ones are
+    // drawn exactly as before (33 bytes, rejection sampling), so seeded runs give the same shares.
+    long[] coeff = new long[t * LIMBS];
+    toLimbs(new BigInteger(1, secret), coeff, 0);
     for (int i = 1; i < t; i++) {
-      coeff[i] = randomElement(random);
+      toLimbs(randomElement(random), coeff, i * LIMBS);
     }
     byte[][] shares = new byte[points.length][];
+    long[] y = new long[LIMBS];
     for (int s = 0; s < points.length; s++) {
-      BigInteger x = BigInteger.valueOf(points[s]);
-      BigInteger y = coeff[t - 1];
+      if (points[s] < 1) {
+        throw new IllegalArgumentException("evaluation point " + points[s] + " must be >= 1");
+      }
+      System.arraycopy(coeff, (t - 1) * LIMBS, y, 0, LIMBS);
       for (int i = t - 2; i >= 0; i--) {
-        y = y.multiply(x).add(coeff[i]).mod(P);
+        mulAddReduce(y, points[s], coeff, i * LIMBS);
       }
       shares[s] = encode(y);
+      Arrays.fill(y, 0);
     }
+    Arrays.fill(coeff, 0);
     return shares;
+  }
+
+  /** Limbs per field element: 8 × 32 bits for the low 256 bits, one more for bit 256. */
+  static final int LIMBS = 9;
+  private static final long MASK32 = 0xffff_ffffL;
+  /** p = 2^256 + 297, so 2^256 ≡ −297 (mod p). */
+  private static final long P_LOW = 297;
+
+  /**
+   * One Horner step y ← (y·x + c) mod p in place, for y, c < p (9 limbs of 32 bits in longs) and
+   * 1 ≤ x < 2^31. The hot loop of {@link #split}: plain long arithmetic instead of BigInteger.
+   *
+   * <p>Bounds: each limb product plus carry stays below 2^64 (read unsigned), and
+   * v = y·x + c < p·2^31 < 2^288, so h = ⌊v / 2^256⌋ fits in the ninth limb and v ≡ l − 297·h with
+   * l = v mod 2^256. If l ≥ 297·h that is the result (< 2^256 < p); otherwise l − 297·h + p lies
+   * in [p − 2^41, p), which is l − 297·h taken mod 2^256, plus 297, carried into bit 256.
+   */
+  static void mulAddReduce(long[] y, long x, long[] c, int off) {
+    long carry = 0;
+    for (int j = 0; j < LIMBS; j++) {
+      long acc = y[j] * x + c[off + j] + carry;
+      y[j] = acc & MASK32;
+      carry = acc >>> 32;
+    }
+    long sub = P_LOW * y[8]; // < 2^41: two limbs
+    long borrow = 0;
+    for (int j = 0; j < 8; j++) {
+      long s = j == 0 ? sub & MASK32 : j == 1 ? sub >>> 32 : 0;
+      long d = y[j] - s - borrow;
+      y[j] = d & MASK32;
+      borrow = d >>> 63;
+    }
+    carry = P_LOW & -borrow; // add p back (2^256 is the dropped borrow; 297 here)
+    for (int j = 0; j < 8; j++) {
+      long a = y[j] + carry;
+      y[j] = a & MASK32;
+      carry = a >>> 32;
+    }
+    y[8] = carry;
+  }
+
+  private static void toLimbs(BigInteger v, long[] out, int off) {
+    for (int j = 0; j < LIMBS; j++) {
+      out[off + j] = v.shiftRight(32 * j).longValue() & MASK32;
+    }
+  }
+
+  private static byte[] encode(long[] y) {
+    byte[] out = new byte[SHARE_LENGTH];
+    out[0] = (byte) y[8];
+    for (int j = 0; j < 8; j++) {
+      long limb = y[7 - j];
+      int at = 1 + 4 * j;
+      out[at] = (byte) (limb >>> 24);
+      out[at + 1] = (byte) (limb >>> 16);
+      out[at + 2] = (byte) (limb >>> 8);
+      out[at + 3] = (byte) limb;
+    }
+    return out;
   }
 
   /**
@@ -153,14 +219,6 @@ final class Shamir {
           "share of site '" + owner + "' is not a field element");
     }
     return y;
-  }
-
-  private static byte[] encode(BigInteger y) {
-    byte[] raw = y.toByteArray();
-    byte[] out = new byte[SHARE_LENGTH];
-    int n = Math.min(raw.length, SHARE_LENGTH);
-    System.arraycopy(raw, raw.length - n, out, SHARE_LENGTH - n, n);
-    return out;
   }
 
   private static BigInteger randomElement(SecureRandom random) {

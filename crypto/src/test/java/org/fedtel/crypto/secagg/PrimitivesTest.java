@@ -119,6 +119,108 @@ class PrimitivesTest {
     }
   }
 
+  /** The limb Horner step against BigInteger, at the edges of its bounds and at random. */
+  @Test
+  void shamirHornerStepMatchesBigInteger() {
+    BigInteger p = Shamir.P;
+    BigInteger two256 = BigInteger.ONE.shiftLeft(256);
+    BigInteger[] edges = {BigInteger.ZERO, BigInteger.ONE, BigInteger.valueOf(296),
+        two256.subtract(BigInteger.ONE), two256, p.subtract(BigInteger.ONE),
+        two256.subtract(BigInteger.valueOf(297)), BigInteger.ONE.shiftLeft(255)};
+    long[] xs = {1, 2, 297, 1000, Integer.MAX_VALUE - 1, Integer.MAX_VALUE};
+    for (BigInteger y : edges) {
+      for (BigInteger c : edges) {
+        for (long x : xs) {
+          checkHornerStep(y, c, x);
+        }
+      }
+    }
+    SplittableRandom r = new SplittableRandom(11);
+    for (int i = 0; i < 20_000; i++) {
+      BigInteger y = new BigInteger(257, new java.util.Random(r.nextLong())).mod(p);
+      BigInteger c = new BigInteger(257, new java.util.Random(r.nextLong())).mod(p);
+      long x = 1 + r.nextInt(i % 2 == 0 ? 2000 : Integer.MAX_VALUE);
+      checkHornerStep(y, c, x);
+    }
+  }
+
+  private static void checkHornerStep(BigInteger y, BigInteger c, long x) {
+    long[] yl = limbs(y);
+    long[] cl = limbs(c);
+    Shamir.mulAddReduce(yl, x, cl, 0);
+    BigInteger expected = y.multiply(BigInteger.valueOf(x)).add(c).mod(Shamir.P);
+    BigInteger got = BigInteger.ZERO;
+    for (int j = Shamir.LIMBS - 1; j >= 0; j--) {
+      assertTrue(yl[j] >= 0 && yl[j] <= 0xffff_ffffL, "limb " + j + " out of range");
+      got = got.shiftLeft(32).add(BigInteger.valueOf(yl[j]));
+    }
+    assertEquals(expected, got, "y=" + y + " c=" + c + " x=" + x);
+  }
+
+  private static long[] limbs(BigInteger v) {
+    long[] out = new long[Shamir.LIMBS];
+    for (int j = 0; j < Shamir.LIMBS; j++) {
+      out[j] = v.shiftRight(32 * j).longValue() & 0xffff_ffffL;
+    }
+    return out;
+  }
+
+  /**
+   * split against the BigInteger Horner evaluation it replaced (same random draws), so seeded
+   * rounds give the shares they gave before.
+   */
+  @Test
+  void shamirSplitMatchesBigIntegerReference() {
+    SplittableRandom pick = new SplittableRandom(7);
+    for (int trial = 0; trial < 30; trial++) {
+      int n = 1 + pick.nextInt(trial < 25 ? 40 : 1001);
+      int t = 1 + pick.nextInt(n);
+      int[] points = new int[n];
+      for (int i = 0; i < n; i++) {
+        points[i] = trial == 0 ? Integer.MAX_VALUE - i : 1 + i;
+      }
+      byte[] secret = new byte[32];
+      SecureRandom a = Federation.seeded(trial, "split");
+      a.nextBytes(secret);
+      if (trial == 1) {
+        java.util.Arrays.fill(secret, (byte) 0xff);
+      }
+      byte[][] fast = Shamir.split(secret, t, points, a);
+      SecureRandom b = Federation.seeded(trial, "split");
+      b.nextBytes(new byte[32]);
+      byte[][] slow = referenceSplit(secret, t, points, b);
+      for (int i = 0; i < n; i++) {
+        assertArrayEquals(slow[i], fast[i], "trial " + trial + " share " + i);
+      }
+    }
+  }
+
+  private static byte[][] referenceSplit(byte[] secret, int t, int[] points, SecureRandom r) {
+    BigInteger[] coeff = new BigInteger[t];
+    coeff[0] = new BigInteger(1, secret);
+    byte[] buf = new byte[33];
+    for (int i = 1; i < t; i++) {
+      do {
+        r.nextBytes(buf);
+        buf[0] &= 1;
+        coeff[i] = new BigInteger(1, buf);
+      } while (coeff[i].compareTo(Shamir.P) >= 0);
+    }
+    byte[][] out = new byte[points.length][];
+    for (int s = 0; s < points.length; s++) {
+      BigInteger x = BigInteger.valueOf(points[s]);
+      BigInteger y = BigInteger.ZERO;
+      for (int i = t - 1; i >= 0; i--) {
+        y = y.multiply(x).add(coeff[i]).mod(Shamir.P);
+      }
+      byte[] raw = y.toByteArray();
+      out[s] = new byte[33];
+      int len = Math.min(raw.length, 33);
+      System.arraycopy(raw, raw.length - len, out[s], 33 - len, len);
+    }
+    return out;
+  }
+
   @Test
   void shamirDetectsAnInconsistentExtraShare() throws Exception {
     SecureRandom rnd = Federation.seeded(3, "shamir");
