@@ -10,6 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import org.fedtel.crypto.SigningKey;
 import org.fedtel.crypto.VerifyingKey;
 import org.fedtel.crypto.secagg.AdvertiseKeys;
@@ -63,42 +68,83 @@ final class RecordedRound {
         row[i] = r.nextLong() & params.ringMask();
       }
     }
-    List<SecAggClient> clients = new ArrayList<>();
+    // The sites' work (n − 1 signature checks, 2(n − 1) X25519 agreements and two Shamir splits
+    // per site) dominates recording, and sites are independent within a phase: run each phase's
+    // client steps on all cores, then feed the server in participant order. Every site has its own
+    // seeded randomness, so the recording does not depend on the thread count.
+    List<String> ids = params.participants();
+    int n = ids.size();
     SecAggServer server = new SecAggServer(params, peerKeys);
-    for (String id : params.participants()) {
-      SecAggClient c = client(id);
-      clients.add(c);
-      AdvertiseKeys a = c.advertiseKeys();
-      adverts.put(id, a);
-      server.receiveAdvertisement(id, new byte[0], a);
-    }
-    keyList = server.keyList();
-    for (int i = 0; i < clients.size(); i++) {
-      String id = params.participants().get(i);
-      EncryptedShares s = clients.get(i).shareKeys(keyList);
-      shares.put(id, s);
-      server.receiveShares(id, s);
-    }
-    routed = server.routedShares();
-    for (int i = 0; i < clients.size(); i++) {
-      String id = params.participants().get(i);
-      if (dropAfterShare.contains(id)) {
-        continue;
+    ExecutorService pool = Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors());
+    try {
+      SecAggClient[] clients = new SecAggClient[n];
+      AdvertiseKeys[] a = parallel(pool, n, i -> {
+        clients[i] = client(ids.get(i));
+        return clients[i].advertiseKeys();
+      }, AdvertiseKeys[]::new);
+      for (int i = 0; i < n; i++) {
+        adverts.put(ids.get(i), a[i]);
+        server.receiveAdvertisement(ids.get(i), new byte[0], a[i]);
       }
-      MaskedInput m = clients.get(i).maskedInput(routed.get(id), inputs[i]);
-      masked.put(id, m);
-      server.receiveMaskedInput(id, m);
-    }
-    request = server.unmaskRequest();
-    for (int i = 0; i < clients.size(); i++) {
-      String id = params.participants().get(i);
-      if (masked.containsKey(id)) {
-        UnmaskShares u = clients.get(i).unmask(request);
-        unmask.put(id, u);
-        server.receiveUnmaskShares(id, u);
+      keyList = server.keyList();
+      EncryptedShares[] s = parallel(pool, n, i -> clients[i].shareKeys(keyList),
+          EncryptedShares[]::new);
+      for (int i = 0; i < n; i++) {
+        shares.put(ids.get(i), s[i]);
+        server.receiveShares(ids.get(i), s[i]);
       }
+      routed = server.routedShares();
+      MaskedInput[] m = parallel(pool, n, i -> dropAfterShare.contains(ids.get(i)) ? null
+          : clients[i].maskedInput(routed.get(ids.get(i)), inputs[i]), MaskedInput[]::new);
+      for (int i = 0; i < n; i++) {
+        if (m[i] != null) {
+          masked.put(ids.get(i), m[i]);
+          server.receiveMaskedInput(ids.get(i), m[i]);
+        }
+      }
+      request = server.unmaskRequest();
+      UnmaskShares[] u = parallel(pool, n, i -> m[i] == null ? null : clients[i].unmask(request),
+          UnmaskShares[]::new);
+      for (int i = 0; i < n; i++) {
+        if (u[i] != null) {
+          unmask.put(ids.get(i), u[i]);
+          server.receiveUnmaskShares(ids.get(i), u[i]);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
     }
     server.aggregate();
+  }
+
+  private interface SiteStep<T> {
+    T run(int site) throws SecAggException;
+  }
+
+  /** step(0..n−1) on the pool, results in site order; a SecAggException of a site is rethrown. */
+  private static <T> T[] parallel(ExecutorService pool, int n, SiteStep<T> step,
+      IntFunction<T[]> array) throws SecAggException {
+    List<Future<T>> futures = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int site = i;
+      futures.add(pool.submit(() -> step.run(site)));
+    }
+    T[] out = array.apply(n);
+    for (int i = 0; i < n; i++) {
+      try {
+        out[i] = futures.get(i).get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while recording the round", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof SecAggException se) {
+          throw se;
+        }
+        throw new IllegalStateException("site " + i + " failed while recording", e.getCause());
+      }
+    }
+    return out;
   }
 
   SecAggClient client(String id) {
