@@ -235,6 +235,115 @@ class InMemoryFederationTest {
     assertArrayEquals(new double[] {1.0, -2.0, 0.5}, c.coordinator.model(), 0.05);
   }
 
+  /** A site whose losses are recorded and whose held-out validation is fixed, to check the decoded statistics. */
+  static final class Reporting implements LocalTrainer {
+    final LocalTrainer inner;
+    final Validation validation;
+    final List<Double> losses = new ArrayList<>();
+
+    Reporting(LocalTrainer inner, Validation validation) {
+      this.inner = inner;
+      this.validation = validation;
+    }
+
+    @Override public long exampleCount() { return inner.exampleCount(); }
+    @Override public byte[] datasetSha256() { return inner.datasetSha256(); }
+    @Override public Validation validate(double[] global) { return validation; }
+
+    @Override public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {
+      LocalUpdate u = inner.train(round, global, config, privacy);
+      losses.add(u.trainLoss());
+      return u;
+    }
+  }
+
+  /** Runs one round with reporting sites (site-3 without validation windows) and returns them. */
+  List<Reporting> oneReportingRound(RoundSettings settings, Carrier[] out) throws Exception {
+    Carrier c = new Carrier();
+    TestConsortium keys = new TestConsortium(4);
+    double[] trueW = {0.3, -0.2, 0.1};
+    List<Reporting> trainers = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      String id = "site-" + i;
+      Reporting r = new Reporting(new LeastSquares(100 + i, trueW, 0.2 * i, 50 + 20 * i),
+          i == 3 ? null : new LocalTrainer.Validation(0.1 * i, 0.05, 0.2 - 0.05 * i));
+      trainers.add(r);
+      c.sites.put(id, keys.session(id, new PrivacyBudget(1e12, 1e-5), r, keys.witness(id)));
+    }
+    c.coordinator = new Federation(settings, Strategies.create("fedavg", Map.of()), new double[3], keys.server(),
+        c.log, new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(7));
+    c.connectAll();
+    c.runRounds(1);
+    out[0] = c;
+    return trainers;
+  }
+
+  @Test
+  void roundStatisticsAreDecodedFromTheAggregateOnly() throws Exception {
+    Carrier[] c = new Carrier[1];
+    List<Reporting> sites = oneReportingRound(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), c);
+    RoundSummary s = c[0].coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    double meanLoss = 0;
+    for (Reporting r : sites) {
+      assertEquals(1, r.losses.size());
+      meanLoss += r.losses.get(0) / sites.size();
+    }
+    // Fixed point at 2^24 per unit: the decoded means are exact to ~1e-7.
+    assertEquals(meanLoss, s.meanTrainLoss(), 1e-6);
+    assertEquals(meanLoss, s.metrics().get("train_loss"), 1e-6);
+    assertEquals(3, s.metrics().get("val_sites"), 1e-6);
+    double tp = (0 + 0.1 + 0.2) / 3;
+    double fp = 0.05;
+    double fn = (0.2 + 0.15 + 0.1) / 3;
+    assertEquals(tp / (tp + fp), s.metrics().get("val_precision"), 1e-6);
+    assertEquals(tp / (tp + fn), s.metrics().get("val_recall"), 1e-6);
+    assertEquals(2 * tp / (2 * tp + fp + fn), s.metrics().get("val_f1"), 1e-6);
+    // The sites learn the decoded mean, and nothing of each other's loss travels on its own.
+    for (Envelope e : c[0].seenBySites) {
+      if (e.hasRoundResult()) {
+        assertEquals(meanLoss, e.getRoundResult().getTrainLoss(), 1e-6);
+      }
+    }
+    assertFalse(org.fedtel.protocol.v1.MaskedInput.getDescriptor().getFields().stream()
+        .anyMatch(f -> f.getName().contains("loss")), "MaskedInput has no field for a loss in the clear");
+  }
+
+  @Test
+  void underDistributedDpTheStatisticsShareTheMechanismAndItsNoise() throws Exception {
+    // With a tiny noise multiplier the decoded statistics must match the plain means: this checks the
+    // clip share scaling on both ends (a wrong scale shows up as a factor, not as noise).
+    RoundSettings quiet = new RoundSettings(1, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+        1.0, 1e-3, 1e-5, 3, 32, 0.1, 48, 0);
+    Carrier[] c = new Carrier[1];
+    List<Reporting> sites = oneReportingRound(quiet, c);
+    RoundSummary s = c[0].coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    double meanLoss = 0;
+    for (Reporting r : sites) {
+      meanLoss += Math.min(r.losses.get(0), 4.0) / sites.size();
+    }
+    assertEquals(meanLoss, s.meanTrainLoss(), 0.03);
+    assertEquals(3, s.metrics().get("val_sites"), 0.05);
+    double tp = 0.1;
+    assertEquals(2 * tp / (2 * tp + 0.05 + 0.15), s.metrics().get("val_f1"), 0.05);
+  }
+
+  @Test
+  void inLocalModeTheRoundCarriesNoStatistics() throws Exception {
+    Carrier[] c = new Carrier[1];
+    oneReportingRound(settings(PrivacyMode.PRIVACY_MODE_LOCAL, 1), c);
+    RoundSummary s = c[0].coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    assertTrue(s.metrics().isEmpty(), s.metrics().toString());
+    assertTrue(Double.isNaN(s.meanTrainLoss()));
+    for (Envelope e : c[0].seenBySites) {
+      if (e.hasRoundStart()) {
+        assertEquals(0, e.getRoundStart().getStatistics().getCount());
+      }
+    }
+  }
+
   @Test
   void sameSeedSameModel() throws Exception {
     Carrier a = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), "fedadam", 10);

@@ -121,7 +121,7 @@ public final class CoordinatorServer implements AutoCloseable {
       @Override
       public List<RoundStats> roundStats() {
         return onEngineAndWait(() -> federation.history().stream().filter(RoundSummary::committed)
-            .map(r -> new RoundStats(r.round(), r.meanTrainLoss(), Map.of())).toList());
+            .map(r -> new RoundStats(r.round(), r.meanTrainLoss(), r.metrics())).toList());
       }
 
       @Override

@@ -18,6 +18,7 @@ import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
+import org.fedtel.protocol.RoundStatistics;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.EncryptedShares;
@@ -29,6 +30,7 @@ import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.RoundResult;
 import org.fedtel.protocol.v1.RoundStart;
 import org.fedtel.protocol.v1.SecAggParams;
+import org.fedtel.protocol.v1.StatisticsSpec;
 import org.fedtel.protocol.v1.TrainConfig;
 import org.fedtel.protocol.v1.UnmaskRequest;
 
@@ -46,6 +48,11 @@ import org.fedtel.protocol.v1.UnmaskRequest;
  */
 final class Round {
   enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE }
+
+  /** Public bound of the training loss in the round statistics (losses of standardized telemetry are well below). */
+  static final double STATISTICS_LOSS_BOUND = 4.0;
+  /** Share gamma of the clip norm given to the round statistics in distributed mode (the update keeps sqrt(1 - gamma^2) of it). */
+  static final double STATISTICS_CLIP_SHARE = 0.25;
 
   /** Messages to send, and the summary once the round has ended. */
   record Step(List<Outbound> messages, RoundSummary outcome) {}
@@ -68,7 +75,6 @@ final class Round {
   /** Sites that answered the current phase. */
   private final Set<String> answered = new LinkedHashSet<>();
   private final Map<String, Double> weights = new LinkedHashMap<>();
-  private final Map<String, Double> losses = new LinkedHashMap<>();
   private final Set<String> dataUses = new java.util.HashSet<>();
   private List<String> participants = List.of();
   private List<String> maskedSites = List.of();
@@ -119,7 +125,7 @@ final class Round {
       try {
         // The discrete mechanism costs slightly more than a continuous Gaussian with multiplier z;
         // its zCDP-equivalent multiplier is what is accounted (sites compute the same value).
-        effectiveNoiseMultiplier = SecureAggregation.distributedDp(privacyFor(null), global.length, settings.modulusBits())
+        effectiveNoiseMultiplier = SecureAggregation.distributedDp(privacyFor(null), inputLength(), settings.modulusBits())
             .effectiveNoiseMultiplier();
       } catch (IllegalArgumentException e) {
         log.roundStarted(number, List.of(), privacyFor(null));
@@ -147,7 +153,7 @@ final class Round {
       return abort("only " + participants.size() + " sampled sites have budget left, need " + settings.minParticipants());
     }
     try {
-      secagg = secaggFactory.create(number, secAggParams(), privacyFor(null), global.length);
+      secagg = secaggFactory.create(number, secAggParams(), privacyFor(null), inputLength());
     } catch (IllegalArgumentException e) {
       return abort("secure aggregation cannot be set up: " + e.getMessage());
     }
@@ -164,6 +170,7 @@ final class Round {
               .setSeed(random.nextLong()))
           .setSecagg(secagg.params())
           .setPrivacy(privacyFor(sites.get(id)))
+          .setStatistics(statisticsSpec())
           .setDeadlineEpochMillis(deadline);
       for (double p : global) {
         rs.addParameters(p);
@@ -172,6 +179,26 @@ final class Round {
     }
     waiting.addAll(participants);
     return new Step(out, null);
+  }
+
+  /**
+   * What the sites append to their updates inside the aggregate (org.fedtel.protocol.RoundStatistics):
+   * nothing in mode local, whose mechanism covers only the DP-SGD update.
+   */
+  private StatisticsSpec statisticsSpec() {
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_LOCAL) {
+      return StatisticsSpec.getDefaultInstance();
+    }
+    StatisticsSpec.Builder b = StatisticsSpec.newBuilder().setCount(RoundStatistics.SIZE).setLossBound(STATISTICS_LOSS_BOUND);
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+      b.setClipShare(STATISTICS_CLIP_SHARE);
+    }
+    return b.build();
+  }
+
+  /** Length of each site's input to the aggregate: the model update, then the statistics. */
+  private int inputLength() {
+    return global.length + statisticsSpec().getCount();
   }
 
   private SecAggParams secAggParams() {
@@ -268,9 +295,9 @@ final class Round {
               "masked input of '" + siteId + "' has " + m.getValuesCount() + " values, the round expects " + secagg.vectorLength());
         }
         double w = m.getWeight();
-        if (!(w > 0) || Double.isInfinite(w) || !Double.isFinite(m.getTrainLoss())) {
+        if (!(w > 0) || Double.isInfinite(w)) {
           throw new RejectedMessageException(Reason.BAD_CONTENT, "masked input of '" + siteId + "' has weight " + w
-              + " and loss " + m.getTrainLoss() + " (weight must be positive, both finite)");
+              + " (must be positive and finite)");
         }
         if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED && w != 1.0) {
           throw new RejectedMessageException(Reason.BAD_CONTENT,
@@ -278,7 +305,6 @@ final class Round {
         }
         secagg.masked(siteId, m);
         weights.put(siteId, w);
-        losses.put(siteId, m.getTrainLoss());
       }
       case UNMASK -> {
         expect(e, e.hasUnmaskShares(), "UnmaskShares");
@@ -394,16 +420,16 @@ final class Round {
     } catch (AggregationFailedException e) {
       return abort("secure aggregation failed: " + e.getMessage());
     }
-    if (sum.length != global.length) {
-      return abort("secure aggregation returned " + sum.length + " values for a model of " + global.length);
+    if (sum.length != inputLength()) {
+      return abort("secure aggregation returned " + sum.length + " values for an input of " + inputLength());
     }
+    Map<String, Double> metrics = metrics(sum);
+    double meanLoss = metrics.getOrDefault("train_loss", Double.NaN);
     double totalWeight = 0;
-    double lossSum = 0;
     for (String id : maskedSites) {
       totalWeight += weights.get(id);
-      lossSum += weights.get(id) * losses.get(id);
     }
-    double[] mean = new double[sum.length];
+    double[] mean = new double[global.length];
     for (int i = 0; i < mean.length; i++) {
       mean[i] = sum[i] / totalWeight;
     }
@@ -424,7 +450,7 @@ final class Round {
           .addAllSurvivors(maskedSites)
           .addAllDropped(droppedAfterShares)
           .setNewModelHash(com.google.protobuf.ByteString.copyFrom(hash))
-          .setTrainLoss(lossSum / totalWeight)
+          .setTrainLoss(meanLoss)
           .setSiteEpsilonSpent(eps.get(id))
           .build();
       out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundResult(result)));
@@ -436,7 +462,23 @@ final class Round {
       }
     }
     phase = Phase.DONE;
-    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, lossSum / totalWeight, eps, next));
+    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, meanLoss, metrics, eps, next));
+  }
+
+  /** The survivors' statistics, decoded from the tail of the aggregate (noisy under distributed DP). */
+  private Map<String, Double> metrics(double[] sum) {
+    StatisticsSpec spec = statisticsSpec();
+    if (spec.getCount() == 0) {
+      return Map.of();
+    }
+    double[] stats = java.util.Arrays.copyOfRange(sum, global.length, sum.length);
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+      double scale = RoundStatistics.distributedScale(spec.getClipShare(), settings.clipNorm());
+      for (int i = 0; i < stats.length; i++) {
+        stats[i] /= scale;
+      }
+    }
+    return RoundStatistics.metrics(stats, 0, maskedSites.size(), spec.getLossBound());
   }
 
   private Step abort(String reason) {
@@ -446,7 +488,7 @@ final class Round {
     for (String id : participants) {
       eps.put(id, sites.get(id).spentEpsilon());
     }
-    return new Step(List.of(), new RoundSummary(number, false, reason, List.of(), failures, Double.NaN, eps, null));
+    return new Step(List.of(), new RoundSummary(number, false, reason, List.of(), failures, Double.NaN, Map.of(), eps, null));
   }
 
   private Outbound send(String siteId, Envelope.Builder envelope) {

@@ -2,6 +2,7 @@ package org.fedtel.coordinator;
 
 import java.util.List;
 import java.util.Map;
+import org.fedtel.protocol.RoundStatistics;
 import org.fedtel.coordinator.strategy.SiteFailure;
 
 /**
@@ -12,23 +13,29 @@ import org.fedtel.coordinator.strategy.SiteFailure;
  * @param reason why it aborted (empty when committed)
  * @param survivors sites whose inputs are in the aggregate
  * @param failures sampled sites that contributed nothing, with the reason
- * @param meanTrainLoss weighted mean of the survivors' reported local training loss (NaN if aborted)
+ * @param meanTrainLoss mean of the survivors' local training loss, decoded from the aggregate (noisy under
+ *     distributed DP; NaN if aborted or the round carried no statistics, as in privacy mode local)
+ * @param metrics the round's statistics decoded from the aggregate ({@link RoundStatistics#metrics}:
+ *     train_loss, val_sites, val_precision, val_recall, val_f1 of the model the round started from);
+ *     empty when the round carried none
  * @param epsilonSpent ε spent so far per participating site after this round, as the coordinator accounts it
  * @param model the new global model (null when aborted; the engine's history keeps it only for the
  *     latest round, so memory does not grow with the number of rounds)
  */
 public record RoundSummary(long round, boolean committed, String reason, List<String> survivors, List<SiteFailure> failures,
-                           double meanTrainLoss, Map<String, Double> epsilonSpent, double[] model) {
+                           double meanTrainLoss, Map<String, Double> metrics, Map<String, Double> epsilonSpent,
+                           double[] model) {
   public RoundSummary {
     survivors = List.copyOf(survivors);
     failures = List.copyOf(failures);
+    metrics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metrics));
     epsilonSpent = Map.copyOf(epsilonSpent);
     model = model == null ? null : model.clone();
   }
 
   /** This summary without its model (what the history keeps of every round but the latest). */
   RoundSummary withoutModel() {
-    return new RoundSummary(round, committed, reason, survivors, failures, meanTrainLoss, epsilonSpent, null);
+    return new RoundSummary(round, committed, reason, survivors, failures, meanTrainLoss, metrics, epsilonSpent, null);
   }
 
   @Override

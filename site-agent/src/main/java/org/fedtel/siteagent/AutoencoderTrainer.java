@@ -12,9 +12,11 @@ import org.fedtel.privacy.training.DpSgd;
 import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.TrainConfig;
+import org.fedtel.telemetry.detect.Threshold;
 import org.fedtel.telemetry.model.Autoencoder;
 import org.fedtel.telemetry.model.AutoencoderConfig;
 import org.fedtel.telemetry.model.FedProx;
+import org.fedtel.telemetry.model.ReconstructionError;
 import org.fedtel.telemetry.model.Sgd;
 import org.fedtel.telemetry.model.Training;
 import org.fedtel.telemetry.model.TrainingConfig;
@@ -44,6 +46,8 @@ public final class AutoencoderTrainer implements LocalTrainer {
   private final double[][] data;
   private final byte[] datasetSha256;
   private final RandomGenerator privacyRandom;
+  private double[][] validation = new double[0][];
+  private boolean[] anomalous = new boolean[0];
   /** Steps and sampled examples of the last local-mode round (tests compare them with the charge). */
   private long lastSteps;
   private long lastSampled;
@@ -85,6 +89,60 @@ public final class AutoencoderTrainer implements LocalTrainer {
       md.update(buf.array());
     }
     this.datasetSha256 = md.digest();
+  }
+
+  /**
+   * Gives this trainer held-out windows (scaled like the training windows, copied) with their labels,
+   * on which {@link #validate} scores each round's global model. They never train the model.
+   */
+  public AutoencoderTrainer validation(double[][] scaledWindows, boolean[] isAnomalous) {
+    if (scaledWindows.length != isAnomalous.length) {
+      throw new IllegalArgumentException(scaledWindows.length + " validation windows but " + isAnomalous.length + " labels");
+    }
+    double[][] copy = new double[scaledWindows.length][];
+    for (int i = 0; i < copy.length; i++) {
+      if (scaledWindows[i].length != config.inputSize()) {
+        throw new IllegalArgumentException("validation window " + i + " has " + scaledWindows[i].length + " features, the model "
+            + config.inputSize());
+      }
+      copy[i] = scaledWindows[i].clone();
+    }
+    this.validation = copy;
+    this.anomalous = isAnomalous.clone();
+    return this;
+  }
+
+  @Override
+  public Validation validate(double[] global) {
+    if (validation.length == 0) {
+      return null;
+    }
+    Autoencoder model = Autoencoder.withParameters(config, global);
+    double[] train = new double[data.length];
+    for (int i = 0; i < train.length; i++) {
+      train[i] = finiteScore(model.score(data[i], ReconstructionError.MSE));
+    }
+    double threshold = Threshold.fromTrainingScores(train, 99);
+    int tp = 0;
+    int fp = 0;
+    int fn = 0;
+    for (int i = 0; i < validation.length; i++) {
+      boolean flagged = finiteScore(model.score(validation[i], ReconstructionError.MSE)) > threshold;
+      if (flagged && anomalous[i]) {
+        tp++;
+      } else if (flagged) {
+        fp++;
+      } else if (anomalous[i]) {
+        fn++;
+      }
+    }
+    double n = validation.length;
+    return new Validation(tp / n, fp / n, fn / n);
+  }
+
+  /** A diverging model's infinite or NaN error counts as the largest error, never as normal. */
+  private static double finiteScore(double s) {
+    return Double.isFinite(s) ? s : Double.MAX_VALUE;
   }
 
   @Override

@@ -22,6 +22,18 @@ public interface LocalTrainer {
    */
   LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy);
 
+  /**
+   * How {@code global} scores on this site's held-out labelled windows, or null when the site has none.
+   * A window is flagged when its reconstruction error is above the site's threshold for that model
+   * (the 99th percentile of its errors on the training windows, as {@code fedtel detect} does).
+   */
+  default Validation validate(double[] global) {
+    return null;
+  }
+
+  /** Fractions of the held-out windows that are true positives, false positives and false negatives. */
+  record Validation(double truePositive, double falsePositive, double falseNegative) {}
+
   /** Result of local training. */
   record LocalUpdate(double[] delta, double trainLoss) {
     public LocalUpdate {

@@ -16,6 +16,7 @@ import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
+import org.fedtel.protocol.RoundStatistics;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.Cosignature;
@@ -29,6 +30,7 @@ import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.RoundDecision;
 import org.fedtel.protocol.v1.RoundResult;
 import org.fedtel.protocol.v1.RoundStart;
+import org.fedtel.protocol.v1.StatisticsSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,7 +189,8 @@ public final class SiteSession {
     }
     SecAggClient client;
     try {
-      client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), rs.getParametersCount());
+      checkStatistics(rs);
+      client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), rs.getParametersCount() + rs.getStatistics().getCount());
     } catch (IllegalArgumentException ex) {
       String why = "secure aggregation parameters rejected: " + ex.getMessage();
       logger.warn("site {} refuses round {}: {}", siteId, round, why);
@@ -237,8 +240,8 @@ public final class SiteSession {
     return switch (p.getMode()) {
       case PRIVACY_MODE_NONE -> null;
       // The discrete mechanism's zCDP-equivalent multiplier, recomputed here from the parameters.
-      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0,
-          SecureAggregation.distributedDp(p, rs.getParametersCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
+      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, SecureAggregation.distributedDp(p,
+          rs.getParametersCount() + rs.getStatistics().getCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
       case PRIVACY_MODE_LOCAL -> {
         DpSgdSchedule s = DpSgdSchedule.of(trainer.exampleCount(), rs.getTrainConfig().getBatchSize(),
             rs.getTrainConfig().getLocalEpochs());
@@ -340,6 +343,8 @@ public final class SiteSession {
     for (int i = 0; i < global.length; i++) {
       global[i] = rs.getParameters(i);
     }
+    // The global model the round starts from, scored on the held-out windows before training.
+    LocalTrainer.Validation validation = rs.getStatistics().getCount() > 0 ? trainer.validate(global) : null;
     LocalTrainer.LocalUpdate update = trainer.train(active.round, global, rs.getTrainConfig(), rs.getPrivacy());
     // Spend before releasing anything derived from the data (the data-use record and the masked
     // input below); a site that dies while training has released nothing and spent nothing, which
@@ -360,19 +365,63 @@ public final class SiteSession {
     if (delta.length != global.length) {
       throw new IllegalStateException("trainer returned " + delta.length + " values for a model of " + global.length);
     }
+    StatisticsSpec spec = rs.getStatistics();
+    double[] input = new double[delta.length + spec.getCount()];
+    if (spec.getCount() > 0) {
+      statistics(validation, update.trainLoss()).encode(spec.getLossBound(), input, delta.length);
+    }
     double weight;
     if (rs.getPrivacy().getMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
-      clip(delta, rs.getPrivacy().getClipNorm());
-      weight = 1.0; // DP-FedAvg: every site's contribution is bounded by C, unweighted
+      // DP-FedAvg: every site's contribution is bounded by C, unweighted. The statistics take the share
+      // gamma of C, so the whole vector the mechanism noises has norm at most C.
+      double c = rs.getPrivacy().getClipNorm();
+      double gamma = spec.getCount() > 0 ? spec.getClipShare() : 0;
+      clip(delta, c * Math.sqrt(1 - gamma * gamma));
+      double statScale = RoundStatistics.distributedScale(gamma, c);
+      for (int i = delta.length; i < input.length; i++) {
+        input[i] *= statScale;
+      }
+      weight = 1.0;
     } else {
       weight = trainer.exampleCount();
       for (int i = 0; i < delta.length; i++) {
         delta[i] *= weight;
       }
     }
-    MaskedInput masked = active.client.mask(delta).toBuilder().setWeight(weight).setTrainLoss(update.trainLoss()).build();
+    System.arraycopy(delta, 0, input, 0, delta.length);
+    MaskedInput masked = active.client.mask(input).toBuilder().setWeight(weight).build();
     active.phase = 2;
     return List.of(dataUse(rs), envelope(active.round).setMaskedInput(masked).build());
+  }
+
+  private static RoundStatistics statistics(LocalTrainer.Validation v, double trainLoss) {
+    return v == null ? RoundStatistics.trainingOnly(trainLoss)
+        : new RoundStatistics(trainLoss, true, v.truePositive(), v.falsePositive(), v.falseNegative());
+  }
+
+  /** The round's statistics request must be one this site can answer within its privacy mode. */
+  private static void checkStatistics(RoundStart rs) {
+    StatisticsSpec spec = rs.getStatistics();
+    if (spec.getCount() == 0) {
+      return;
+    }
+    if (spec.getCount() != RoundStatistics.SIZE) {
+      throw new IllegalArgumentException("statistics of " + spec.getCount() + " values requested, this site sends "
+          + RoundStatistics.SIZE);
+    }
+    if (!(spec.getLossBound() > 0) || Double.isInfinite(spec.getLossBound())) {
+      throw new IllegalArgumentException("statistics loss bound " + spec.getLossBound() + " is not positive and finite");
+    }
+    switch (rs.getPrivacy().getMode()) {
+      case PRIVACY_MODE_DISTRIBUTED -> {
+        if (!(spec.getClipShare() > 0 && spec.getClipShare() < 1)) {
+          throw new IllegalArgumentException("statistics clip share " + spec.getClipShare() + " is not in (0, 1)");
+        }
+      }
+      // Local DP covers the update only: statistics outside that mechanism would be released unaccounted.
+      case PRIVACY_MODE_LOCAL -> throw new IllegalArgumentException("privacy mode local releases no round statistics");
+      default -> { }
+    }
   }
 
   /** Scales {@code v} to L2 norm at most {@code c} (McMahan et al., ICLR 2018, DP-FedAvg). */
