@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * GET /                              the page
  * GET /assets/{app.js,style.css}     its assets
  * GET /api/status                    consortium, ledger size, rounds, current round (live)
- * GET /api/rounds                    every round: sampled, survivors, dropped, duration, loss
+ * GET /api/rounds                    every round: sampled, survivors, dropped, duration, ε charged, loss, metrics
  * GET /api/sites                     every site: epsilon spent / declared, connection (live)
  * GET /api/ledger/entries?offset=&limit=&kind=&site=&round=   newest first
  * GET /api/ledger/entries/{i}        one entry: fields, stored bytes (base64), leaf hash
@@ -199,17 +199,23 @@ public final class DashboardServer implements AutoCloseable {
         j.nullValue();
       }
       j.field("max_round_epsilon", r.maxRoundEpsilon);
+      j.name("epsilon_charged").beginObject();
+      r.epsilonCharged.forEach((site, eps) -> j.field(site, eps.doubleValue()));
+      j.endObject();
       j.field("abort_reason", r.abortReason).field("model_sha256", r.modelSha256);
       LiveSource.RoundStats s = stats.get(r.round);
       j.name("train_loss");
       if (s != null) {
         j.value(s.trainLoss());
-        j.name("metrics").beginObject();
-        s.metrics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> j.field(e.getKey(), e.getValue()));
-        j.endObject();
       } else {
         j.nullValue();
       }
+      // Every metric the round produced, whatever its name (empty offline and for rounds without any).
+      j.name("metrics").beginObject();
+      if (s != null) {
+        s.metrics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> j.field(e.getKey(), e.getValue()));
+      }
+      j.endObject();
       j.endObject();
     }
     return j.endArray().toString();

@@ -54,6 +54,8 @@ final class LedgerIndex {
     long endedMillis = -1;
     String modelSha256;
     double maxRoundEpsilon;
+    /** ε each site was charged for this round, from its data-use record (sites that released nothing are absent). */
+    final Map<String, Double> epsilonCharged = new TreeMap<>();
 
     Round(long round) {
       this.round = round;
@@ -134,6 +136,7 @@ final class LedgerIndex {
         }
         Round round = rounds.computeIfAbsent(body.getRound(), Round::new);
         round.maxRoundEpsilon = Math.max(round.maxRoundEpsilon, body.getRoundEpsilon());
+        round.epsilonCharged.merge(body.getSiteId(), body.getRoundEpsilon(), Double::sum);
         entryRounds[i] = body.getRound();
         entrySites[i] = siteIndex(body.getSiteId());
         kinds[i] = 3;

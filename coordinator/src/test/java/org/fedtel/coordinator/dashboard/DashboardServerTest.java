@@ -119,6 +119,35 @@ class DashboardServerTest {
   }
 
   @Test
+  void roundsCarryEveryMetricAndTheEpsilonEachSiteWasChargedThatRound() throws Exception {
+    String rounds = get("/api/rounds").body();
+    // Live metrics by name, whatever they are; an empty object where a round has none.
+    assertTrue(rounds.contains("\"train_loss\":0.25,\"metrics\":{\"f1\":0.5}"), rounds);
+    assertTrue(rounds.contains("\"train_loss\":0.125,\"metrics\":{}"), rounds);
+    assertTrue(rounds.contains("\"train_loss\":null,\"metrics\":{}"), "round 3 has no live statistics: " + rounds);
+    // ε charged per site in round 1: exactly the round ε of each data use of round 1 in the ledger.
+    java.util.Map<String, Double> expected = new java.util.TreeMap<>();
+    for (long i = 1; i < ledger.size(); i++) {
+      org.fedtel.ledger.v1.Entry e = org.fedtel.ledger.v1.Entry.parseFrom(ledger.entry(i));
+      if (e.hasDataUse()) {
+        org.fedtel.ledger.v1.DataUseBody b = org.fedtel.ledger.v1.DataUseBody.parseFrom(e.getDataUse().getBody());
+        if (b.getRound() == 1) {
+          expected.merge(b.getSiteId(), b.getRoundEpsilon(), Double::sum);
+        }
+      }
+    }
+    assertFalse(expected.isEmpty(), "the synthetic ledger has data uses in round 1");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\"round\":1,.*?\"epsilon_charged\":\\{([^}]*)\\}").matcher(rounds);
+    assertTrue(m.find(), rounds);
+    java.util.Map<String, Double> charged = new java.util.TreeMap<>();
+    for (String kv : m.group(1).split(",")) {
+      String[] p = kv.split(":");
+      charged.put(p[0].replace("\"", ""), Double.parseDouble(p[1]));
+    }
+    assertEquals(expected, charged);
+  }
+
+  @Test
   void entriesPageNewestFirstAndFilter() throws Exception {
     String all = get("/api/ledger/entries?limit=2").body();
     assertTrue(all.contains("\"total\":" + ledger.size()), all);
