@@ -80,35 +80,77 @@ async function refreshSites() {
   }
 }
 
+// A finite number, or null ("NaN", "Infinity" and missing values are left out of charts).
+function finite(v) {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+function fmtNum(v) {
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'number') return String(v);
+  return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
+
+function maxCharged(r) {
+  const v = Object.values(r.epsilon_charged || {}).filter(x => typeof x === 'number');
+  return v.length ? Math.max(...v) : null;
+}
+
 async function refreshRounds() {
   const rounds = await api('/api/rounds');
+  // Every metric any round carries, by name: one table column and one chart each.
+  const keys = [...new Set(rounds.flatMap(r => Object.keys(r.metrics || {})))].sort();
+  const head = document.querySelector('#rounds thead');
+  head.textContent = '';
+  const hr = document.createElement('tr');
+  for (const h of ['round', 'status', 'sampled', 'survivors', 'dropped', 'duration', 'max round ε', 'ε charged (sites)', 'train loss', ...keys]) {
+    hr.appendChild(el('th', h));
+  }
+  head.appendChild(hr);
   const body = document.querySelector('#rounds tbody');
   body.textContent = '';
   for (const r of rounds.slice().reverse()) {
+    const charged = Object.entries(r.epsilon_charged || {});
     body.appendChild(row([r.round, el('span', r.status + (r.abort_reason ? ': ' + r.abort_reason : ''), 'status-' + r.status),
       r.sampled.length, r.survivors.length, r.dropped.join(', ') || '—',
       r.duration_ms === null ? null : (r.duration_ms / 1000).toFixed(1) + ' s', fmtEps(r.max_round_epsilon),
-      r.train_loss === null ? null : r.train_loss.toFixed(5)]));
+      charged.length ? `${fmtEps(maxCharged(r))} (${charged.length})` : null,
+      r.train_loss === null ? null : fmtNum(r.train_loss),
+      ...keys.map(k => fmtNum((r.metrics || {})[k]))]));
   }
-  drawCurve(rounds.filter(r => r.train_loss !== null));
-}
-
-function drawCurve(points) {
   const box = document.getElementById('curve');
   box.textContent = '';
-  if (points.length < 2) {
-    box.appendChild(el('p', points.length === 0 ? 'No training metrics (an offline ledger records privacy and outcomes, not losses).' : 'Learning curve after two rounds.'));
-    return;
+  const series = [];
+  if (!keys.includes('train_loss')) series.push({ id: 'learning-curve', title: 'training loss', y: r => finite(r.train_loss) });
+  for (const k of keys) series.push({ id: k === 'train_loss' ? 'learning-curve' : 'metric-' + k, title: k, y: r => finite((r.metrics || {})[k]) });
+  series.push({ id: 'duration-curve', title: 'round duration (s)', y: r => r.duration_ms === null ? null : r.duration_ms / 1000 });
+  series.push({ id: 'survivors-curve', title: 'survivors', y: r => r.status === 'running' ? null : r.survivors.length });
+  series.push({ id: 'epsilon-curve', title: 'ε charged in the round (largest over sites)', y: r => finite(maxCharged(r)) });
+  let drawn = 0;
+  for (const s of series) {
+    const points = rounds.map(r => ({ x: r.round, y: s.y(r) })).filter(p => p.y !== null);
+    if (points.length >= 2) {
+      box.appendChild(drawCurve(points, s.title, s.id));
+      drawn++;
+    }
   }
-  const W = 640, H = 200, P = 36, ns = 'http://www.w3.org/2000/svg';
+  if (!rounds.some(r => finite(r.train_loss) !== null || Object.keys(r.metrics || {}).length > 0)) {
+    box.appendChild(el('p', 'No training metrics (an offline ledger records privacy and outcomes, not losses).'));
+  } else if (drawn === 0) {
+    box.appendChild(el('p', 'Learning curves after two rounds.'));
+  }
+}
+
+function drawCurve(points, title, id) {
+  const W = 520, H = 180, P = 36, ns = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('width', W); svg.setAttribute('height', H); svg.setAttribute('id', 'learning-curve');
-  const xs = points.map(p => p.round), ys = points.map(p => p.train_loss);
+  svg.setAttribute('width', W); svg.setAttribute('height', H); svg.setAttribute('id', id); svg.setAttribute('class', 'curve');
+  const xs = points.map(p => p.x), ys = points.map(p => p.y);
   const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
   const sx = x => P + (x - x0) / Math.max(1e-12, x1 - x0) * (W - 2 * P);
   const sy = y => H - P - (y - y0) / Math.max(1e-12, y1 - y0) * (H - 2 * P);
   const line = document.createElementNS(ns, 'polyline');
-  line.setAttribute('points', points.map(p => `${sx(p.round)},${sy(p.train_loss)}`).join(' '));
+  line.setAttribute('points', points.map(p => `${sx(p.x)},${sy(p.y)}`).join(' '));
   line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#3b7dd8'); line.setAttribute('stroke-width', '2');
   svg.appendChild(line);
   const axis = document.createElementNS(ns, 'path');
@@ -117,8 +159,8 @@ function drawCurve(points) {
   const label = (x, y, t) => { const e = document.createElementNS(ns, 'text'); e.setAttribute('x', x); e.setAttribute('y', y); e.textContent = t; svg.appendChild(e); };
   label(P, H - P / 3, 'round ' + x0); label(W - P - 40, H - P / 3, 'round ' + x1);
   label(2, sy(y1) + 4, y1.toPrecision(3)); label(2, sy(y0), y0.toPrecision(3));
-  label(W / 2 - 40, 14, 'training loss');
-  box.appendChild(svg);
+  label(W / 2 - 60, 14, title);
+  return svg;
 }
 
 async function refreshEntries() {
