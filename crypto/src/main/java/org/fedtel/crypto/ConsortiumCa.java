@@ -3,14 +3,20 @@ package org.fedtel.crypto;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.CRLReason;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -19,28 +25,39 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.CertException;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 
 /**
  * The consortium certificate authority (RFC 5280 profile). Keys are ECDSA P-256, which the JDK's
@@ -70,6 +87,38 @@ public final class ConsortiumCa {
   static final Duration MEMBER_VALIDITY = Duration.ofDays(825);
   static final String CA_CERT = "ca.crt";
   static final String CA_KEY = "ca.key";
+  /** Every certificate issued: "serial-hex id not-after" per line, appended before release. */
+  static final String ISSUED = "issued.txt";
+  /** Every revocation: "serial-hex id revoked-at reason" per line. */
+  static final String REVOKED = "revoked.txt";
+  /** The current certificate revocation list, replaced atomically by each revocation. */
+  public static final String CRL = "crl.pem";
+  /** Default time until a revocation list's next update. */
+  public static final Duration CRL_VALIDITY = Duration.ofDays(30);
+  /** Reasons a member certificate may be revoked for (RFC 5280 §5.3.1; no holds). */
+  public static final Set<CRLReason> REVOCATION_REASONS = Set.copyOf(EnumSet.of(
+      CRLReason.UNSPECIFIED, CRLReason.KEY_COMPROMISE, CRLReason.AFFILIATION_CHANGED,
+      CRLReason.SUPERSEDED, CRLReason.CESSATION_OF_OPERATION, CRLReason.PRIVILEGE_WITHDRAWN));
+
+  /** A certificate this CA issued. */
+  public record Issued(BigInteger serial, String memberId, Instant notAfter) {
+    public Issued {
+      Objects.requireNonNull(serial, "serial");
+      Objects.requireNonNull(memberId, "memberId");
+      Objects.requireNonNull(notAfter, "notAfter");
+    }
+  }
+
+  /** A revocation this CA recorded. */
+  public record Revocation(BigInteger serial, String memberId, Instant revokedAt,
+      CRLReason reason) {
+    public Revocation {
+      Objects.requireNonNull(serial, "serial");
+      Objects.requireNonNull(memberId, "memberId");
+      Objects.requireNonNull(revokedAt, "revokedAt");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
 
   private final Path dir;
   private final X509Certificate certificate;
@@ -204,6 +253,9 @@ public final class ConsortiumCa {
     b.addExtension(new ASN1ObjectIdentifier(SIGNING_KEY_OID), false,
         new DEROctetString(signing.verifyingKey().toBytes()));
     X509Certificate cert = sign(b, key, random);
+    // Recorded before anything is released, so the CA can always revoke what it issued.
+    appendLine(dir.resolve(ISSUED), cert.getSerialNumber().toString(16) + " " + id + " "
+        + cert.getNotAfter().toInstant());
     Files.createDirectories(out);
     Pem.writePublic(out.resolve(SiteCredentials.CERT),
         Pem.encode("CERTIFICATE", cert.getEncoded()) + Pem.encode("CERTIFICATE", certificate.getEncoded()));
@@ -212,6 +264,236 @@ public final class ConsortiumCa {
         Pem.encode("PRIVATE KEY", tls.getPrivate().getEncoded()));
     Pem.writeSecret(out.resolve(SiteCredentials.SIGNING_KEY),
         Pem.encode("PRIVATE KEY", Pem.ed25519Pkcs8(signing)));
+    return out;
+  }
+
+  /**
+   * The certificates this CA issued, oldest first: the ones recorded in {@code issued.txt}, and
+   * member certificates in this directory from before that record existed.
+   */
+  public List<Issued> issued() throws IOException, GeneralSecurityException {
+    Map<BigInteger, Issued> out = new LinkedHashMap<>();
+    int line = 0;
+    for (String[] f : readLines(dir.resolve(ISSUED), 3)) {
+      line++;
+      try {
+        Issued i = new Issued(new BigInteger(f[0], 16), f[1], Instant.parse(f[2]));
+        out.putIfAbsent(i.serial(), i);
+      } catch (RuntimeException e) {
+        throw new IOException(dir.resolve(ISSUED) + " line " + line + ": malformed record", e);
+      }
+    }
+    List<Path> members = new ArrayList<>();
+    members.add(dir.resolve(COORDINATOR_ID).resolve(SiteCredentials.CERT));
+    Path sites = dir.resolve("sites");
+    if (Files.isDirectory(sites)) {
+      try (var list = Files.list(sites)) {
+        list.sorted().forEach(d -> members.add(d.resolve(SiteCredentials.CERT)));
+      }
+    }
+    ConsortiumTrust trust = ConsortiumTrust.of(certificate, clock);
+    for (Path m : members) {
+      if (!Files.exists(m)) {
+        continue;
+      }
+      X509Certificate c = Pem.certificates(m).get(0);
+      if (!out.containsKey(c.getSerialNumber())) {
+        try {
+          c.verify(certificate.getPublicKey());
+          out.put(c.getSerialNumber(), new Issued(c.getSerialNumber(),
+              trust.verify(c).siteId(), c.getNotAfter().toInstant()));
+        } catch (GeneralSecurityException notOurs) {
+          // issued by another CA or no member certificate: nothing this CA can revoke
+        }
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** The revocations recorded in this CA directory, oldest first. */
+  public List<Revocation> revocations() throws IOException {
+    List<Revocation> out = new ArrayList<>();
+    int line = 0;
+    for (String[] f : readLines(dir.resolve(REVOKED), 4)) {
+      line++;
+      try {
+        out.add(new Revocation(new BigInteger(f[0], 16), f[1], Instant.parse(f[2]),
+            CRLReason.valueOf(f[3])));
+      } catch (RuntimeException e) {
+        throw new IOException(dir.resolve(REVOKED) + " line " + line + ": malformed record", e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Revokes every certificate issued to {@code memberId} that is not revoked yet and records it;
+   * call {@link #writeRevocationList} to publish.
+   *
+   * @throws IllegalArgumentException if this CA issued nothing to that member, or all of it is
+   *     revoked already, or the reason is not one a member certificate is revoked for
+   */
+  public List<Revocation> revokeMember(String memberId, CRLReason reason)
+      throws IOException, GeneralSecurityException {
+    Objects.requireNonNull(memberId, "memberId");
+    checkReason(reason);
+    Set<BigInteger> done = revokedSerials();
+    List<Issued> targets = new ArrayList<>();
+    boolean any = false;
+    for (Issued i : issued()) {
+      if (i.memberId().equals(memberId)) {
+        any = true;
+        if (!done.contains(i.serial())) {
+          targets.add(i);
+        }
+      }
+    }
+    if (!any) {
+      throw new IllegalArgumentException("this CA issued no certificate to '" + memberId + "'");
+    }
+    if (targets.isEmpty()) {
+      throw new IllegalArgumentException("every certificate issued to '" + memberId
+          + "' is already revoked");
+    }
+    List<Revocation> out = new ArrayList<>();
+    for (Issued i : targets) {
+      out.add(record(i, reason));
+    }
+    return out;
+  }
+
+  /**
+   * Revokes the certificate with {@code serial} and records it; call {@link
+   * #writeRevocationList} to publish.
+   *
+   * @throws IllegalArgumentException if this CA did not issue it, or it is revoked already
+   */
+  public Revocation revokeSerial(BigInteger serial, CRLReason reason)
+      throws IOException, GeneralSecurityException {
+    Objects.requireNonNull(serial, "serial");
+    checkReason(reason);
+    for (Issued i : issued()) {
+      if (i.serial().equals(serial)) {
+        if (revokedSerials().contains(serial)) {
+          throw new IllegalArgumentException("certificate " + serial.toString(16) + " of '"
+              + i.memberId() + "' is already revoked");
+        }
+        return record(i, reason);
+      }
+    }
+    throw new IllegalArgumentException("this CA issued no certificate with serial "
+        + serial.toString(16));
+  }
+
+  /**
+   * Signs a complete CRL (RFC 5280 §5) of every recorded revocation, valid for {@code validity},
+   * with the next CRL number, and replaces {@code crl.pem} atomically.
+   *
+   * @return the CRL file
+   */
+  public Path writeRevocationList(Duration validity) throws IOException, GeneralSecurityException {
+    if (validity.isNegative() || validity.isZero()) {
+      throw new IllegalArgumentException("a revocation list must be valid for a positive time");
+    }
+    Path file = dir.resolve(CRL);
+    ConsortiumTrust trust = ConsortiumTrust.of(certificate, clock);
+    BigInteger number = BigInteger.ONE;
+    if (Files.exists(file)) {
+      // The number must grow even if the previous list has expired, so read it without the
+      // validity checks: it was written by this CA.
+      byte[] der = Pem.single(file, RevocationList.PEM_TYPE);
+      try {
+        X509CRLHolder previous = new X509CRLHolder(der);
+        if (!previous.isSignatureValid(new JcaContentVerifierProviderBuilder()
+            .build(certificate))) {
+          throw new GeneralSecurityException(file + " is not signed by this CA");
+        }
+        number = ASN1Integer.getInstance(previous.getExtension(Extension.cRLNumber)
+            .getParsedValue()).getPositiveValue().add(BigInteger.ONE);
+      } catch (IOException | OperatorCreationException | CertException | RuntimeException e) {
+        throw new GeneralSecurityException(file + ": the previous revocation list is unreadable ("
+            + e.getMessage() + "); move it away to start the numbering again", e);
+      }
+    }
+    Instant now = clock.instant();
+    JcaX509v2CRLBuilder b = new JcaX509v2CRLBuilder(certificate, Date.from(now));
+    b.setNextUpdate(Date.from(now.plus(validity)));
+    for (Revocation r : revocations()) {
+      b.addCRLEntry(r.serial(), Date.from(r.revokedAt()), r.reason().ordinal());
+    }
+    b.addExtension(Extension.authorityKeyIdentifier, false,
+        new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(certificate));
+    b.addExtension(Extension.cRLNumber, false, new CRLNumber(number));
+    X509CRLHolder holder;
+    try {
+      holder = b.build(new JcaContentSignerBuilder("SHA256withECDSA").setSecureRandom(random)
+          .build(key));
+    } catch (OperatorCreationException e) {
+      throw new GeneralSecurityException("cannot sign the revocation list", e);
+    }
+    byte[] der = holder.getEncoded();
+    RevocationList.parse(der, trust, "new revocation list"); // what a verifier will check
+    Path tmp = dir.resolve(CRL + ".tmp");
+    Files.deleteIfExists(tmp);
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(Pem.encode(RevocationList.PEM_TYPE, der)
+          .getBytes(StandardCharsets.US_ASCII)));
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    return file;
+  }
+
+  private Revocation record(Issued i, CRLReason reason) throws IOException {
+    Revocation r = new Revocation(i.serial(), i.memberId(), clock.instant(), reason);
+    appendLine(dir.resolve(REVOKED), r.serial().toString(16) + " " + r.memberId() + " "
+        + r.revokedAt() + " " + r.reason().name());
+    return r;
+  }
+
+  private Set<BigInteger> revokedSerials() throws IOException {
+    Set<BigInteger> out = new HashSet<>();
+    for (Revocation r : revocations()) {
+      out.add(r.serial());
+    }
+    return out;
+  }
+
+  private static void checkReason(CRLReason reason) {
+    if (!REVOCATION_REASONS.contains(Objects.requireNonNull(reason, "reason"))) {
+      throw new IllegalArgumentException("a member certificate cannot be revoked for reason "
+          + reason + " (allowed: " + REVOCATION_REASONS + ")");
+    }
+  }
+
+  /** Appends one line and forces it to disk before returning. */
+  private static void appendLine(Path file, String line) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      ch.write(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.US_ASCII)));
+      ch.force(true);
+    }
+  }
+
+  private static List<String[]> readLines(Path file, int fields) throws IOException {
+    List<String[]> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    int n = 0;
+    for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+      n++;
+      if (line.isBlank()) {
+        continue;
+      }
+      String[] f = line.trim().split(" ");
+      if (f.length != fields) {
+        throw new IOException(file + " line " + n + ": expected " + fields + " fields, found "
+            + f.length);
+      }
+      out.add(f);
+    }
     return out;
   }
 

@@ -17,6 +17,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.fedtel.crypto.secagg.PeerKeys;
 import org.fedtel.crypto.secagg.SecAggException;
@@ -51,6 +52,33 @@ public final class ConsortiumTrust {
 
   public X509Certificate caCertificate() {
     return ca;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  /**
+   * A JSSE trust manager for TLS with consortium members: the peer's chain must verify under the
+   * CA (the JDK's PKIX checks, including extended key usage and, given a socket or engine,
+   * endpoint identification) and its leaf must be a member certificate ({@link #verify}). Refusals
+   * are {@link CertificateException}s whose message names the certificate and the reason.
+   */
+  public X509ExtendedTrustManager trustManager() {
+    return new ConsortiumTrustManager(this, null);
+  }
+
+  /**
+   * As {@link #trustManager()}, and a member certificate revoked by {@code revocations} is refused
+   * (the exception's cause is the {@link java.security.cert.CertificateRevokedException}); so is
+   * every certificate once the list has expired.
+   */
+  public X509ExtendedTrustManager trustManager(RevocationList revocations) {
+    Objects.requireNonNull(revocations, "revocations");
+    if (!revocations.issuedFor(this)) {
+      throw new IllegalArgumentException("the revocation list belongs to another CA");
+    }
+    return new ConsortiumTrustManager(this, revocations);
   }
 
   /** Verifies a DER certificate relayed by a peer. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -149,20 +150,39 @@ public final class SiteCredentials {
    */
   public SSLContext sslContext(SecureRandom random) throws GeneralSecurityException {
     try {
-      char[] pw = new char[0];
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setKeyEntry("member", tlsKey, pw, chain);
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(ks, pw);
       KeyStore ts = KeyStore.getInstance("PKCS12");
       ts.load(null, null);
       ts.setCertificateEntry("consortium-ca", trust.caCertificate());
       TrustManagerFactory tmf =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(ts);
+      return context(tmf.getTrustManagers(), random);
+    } catch (IOException e) {
+      throw new GeneralSecurityException("cannot build key store", e);
+    }
+  }
+
+  /**
+   * As {@link #sslContext(SecureRandom)}, with peers checked by {@link
+   * ConsortiumTrust#trustManager(RevocationList)}: a member certificate revoked by {@code
+   * revocations} fails the handshake.
+   */
+  public SSLContext sslContext(SecureRandom random, RevocationList revocations)
+      throws GeneralSecurityException {
+    return context(new TrustManager[] {trust.trustManager(revocations)}, random);
+  }
+
+  private SSLContext context(TrustManager[] trustManagers, SecureRandom random)
+      throws GeneralSecurityException {
+    try {
+      char[] pw = new char[0];
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("member", tlsKey, pw, chain);
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, pw);
       SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), random);
+      ctx.init(kmf.getKeyManagers(), trustManagers, random);
       return ctx;
     } catch (IOException e) {
       throw new GeneralSecurityException("cannot build key store", e);

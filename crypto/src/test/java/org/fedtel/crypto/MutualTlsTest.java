@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
@@ -49,9 +50,60 @@ class MutualTlsTest {
     assertThrows(Exception.class, () -> handshake(coordinator, intruder));
   }
 
+  /**
+   * A coordinator with the consortium's revocation list: a revoked site fails the TLS 1.3 handshake
+   * (the server's refusal names the site and the reason), an unrevoked one gets through.
+   */
+  @Test
+  void revokedSiteIsRefusedAtTheHandshakeOthersAreNot() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create(dir, "c", ConsortiumPkiTest.CLOCK, new SecureRandom());
+    SiteCredentials coordinator = SiteCredentials.load(ca.issueCoordinator(List.of()), ConsortiumPkiTest.CLOCK);
+    SiteCredentials alpha = SiteCredentials.load(ca.issueSite("alpha"), ConsortiumPkiTest.CLOCK);
+    SiteCredentials beta = SiteCredentials.load(ca.issueSite("beta"), ConsortiumPkiTest.CLOCK);
+    ca.revokeMember("beta", java.security.cert.CRLReason.KEY_COMPROMISE);
+    RevocationList crl = RevocationList.load(ca.writeRevocationList(java.time.Duration.ofDays(30)),
+        coordinator.trust());
+    SSLContext withCrl = coordinator.sslContext(new SecureRandom(), crl);
+
+    Seen[] ok = handshake(withCrl, coordinator.trust(), alpha);
+    assertEquals("alpha", ok[0].peer());
+    assertEquals("TLSv1.3", ok[0].protocol());
+
+    Exception refused = assertThrows(Exception.class, () -> handshake(withCrl, coordinator.trust(), beta));
+    String serverSide = causes(refused);
+    assertTrue(serverSide.contains("site 'beta'") && serverSide.contains("revoked")
+        && serverSide.contains("key-compromise"), serverSide);
+    // Negative control: the same site passes a coordinator without the list.
+    assertEquals("beta", handshake(coordinator, beta)[0].peer());
+  }
+
+  /** The messages of an exception, its suppressed exceptions and their causes. */
+  private static String causes(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    java.util.ArrayDeque<Throwable> todo = new java.util.ArrayDeque<>(List.of(t));
+    java.util.Set<Throwable> seen = new java.util.HashSet<>();
+    while (!todo.isEmpty()) {
+      Throwable x = todo.pop();
+      if (x == null || !seen.add(x)) {
+        continue;
+      }
+      b.append(x).append('\n');
+      if (x.getCause() != null) {
+        todo.add(x.getCause());
+      }
+      todo.addAll(List.of(x.getSuppressed()));
+    }
+    return b.toString();
+  }
+
   private static Seen[] handshake(SiteCredentials server, SiteCredentials client) throws Exception {
+    return handshake(server.sslContext(new SecureRandom()), server.trust(), client);
+  }
+
+  private static Seen[] handshake(SSLContext serverContext, ConsortiumTrust serverTrust,
+      SiteCredentials client) throws Exception {
     SecureRandom random = new SecureRandom();
-    try (SSLServerSocket listener = (SSLServerSocket) server.sslContext(random)
+    try (SSLServerSocket listener = (SSLServerSocket) serverContext
         .getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       listener.setNeedClientAuth(true);
       listener.setEnabledProtocols(new String[] {"TLSv1.3"});
@@ -63,7 +115,7 @@ class MutualTlsTest {
           s.getOutputStream().write(b + 1);
           s.getOutputStream().flush();
           X509Certificate peer = (X509Certificate) s.getSession().getPeerCertificates()[0];
-          return new Seen(s.getSession().getProtocol(), server.trust().verify(peer).siteId());
+          return new Seen(s.getSession().getProtocol(), serverTrust.verify(peer).siteId());
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
@@ -86,7 +138,10 @@ class MutualTlsTest {
         X509Certificate peer = (X509Certificate) s.getSession().getPeerCertificates()[0];
         clientSeen = new Seen(s.getSession().getProtocol(), client.trust().verify(peer).siteId());
       } catch (IOException e) {
-        serverSide.handle((v, t) -> null).get(20, TimeUnit.SECONDS);
+        Throwable server = serverSide.handle((v, t) -> t).get(20, TimeUnit.SECONDS);
+        if (server != null) {
+          e.addSuppressed(server);
+        }
         throw e;
       }
       // The client socket is closed first: a TLS 1.3 close waits for the peer's close_notify.
