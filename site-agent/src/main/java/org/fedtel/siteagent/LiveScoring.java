@@ -69,6 +69,7 @@ public final class LiveScoring {
   private static final Logger LOG = LoggerFactory.getLogger(LiveScoring.class);
   static final String HEADER = "node,window_end,score,threshold,model_round,model_sha256\n";
   private static final String CURSOR_MAGIC = "fedtel-live-cursor 1";
+  private static final int MODELS_KEPT = 16;
   private static final byte[] EMPTY_SHA256 = sha256().digest();
 
   /** What one pass did. {@code modelRound} is -1 when unknown, {@code modelSha256} empty without a model. */
@@ -481,12 +482,19 @@ public final class LiveScoring {
       throw new LiveScoringException(cursorFile + ":1: not a live scoring cursor");
     }
     Map<Path, Position> read = new LinkedHashMap<>();
+    Map<String, Long> models = new HashMap<>();
     long length = -1;
     for (int i = 1; i < lines.size(); i++) {
       String[] f = lines.get(i).split(" ", 5);
       try {
         if (f[0].equals("detections") && f.length == 2 && length < 0) {
           length = Long.parseLong(f[1]);
+        } else if (f[0].equals("model") && f.length == 3) {
+          long round = Long.parseLong(f[1]);
+          if (round < 1 || HexFormat.of().parseHex(f[2]).length != 32) {
+            throw new IllegalArgumentException("bad model line");
+          }
+          models.put(f[2], round);
         } else if (f[0].equals("file") && f.length == 5) {
           byte[] sha = HexFormat.of().parseHex(f[3]);
           long rows = Long.parseLong(f[1]);
@@ -506,11 +514,19 @@ public final class LiveScoring {
     }
     cursor = read;
     outputLength = length;
+    synchronized (roundsByModel) {
+      roundsByModel.putAll(models);
+    }
   }
 
   private void writeCursor() throws IOException {
     StringBuilder b = new StringBuilder(CURSOR_MAGIC).append('\n');
     b.append("detections ").append(outputLength).append('\n');
+    synchronized (roundsByModel) {
+      // The newest models' rounds, so that a restarted site still knows which round its model came from.
+      roundsByModel.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(MODELS_KEPT)
+          .forEach(e -> b.append("model ").append(e.getValue()).append(' ').append(e.getKey()).append('\n'));
+    }
     for (Map.Entry<Path, Position> e : cursor.entrySet()) {
       String name = e.getKey().toString();
       if (name.indexOf('\n') >= 0) {
