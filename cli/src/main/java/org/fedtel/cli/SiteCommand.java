@@ -1,6 +1,8 @@
 package org.fedtel.cli;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -10,20 +12,33 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.fedtel.crypto.CertifiedSite;
 import org.fedtel.crypto.SiteCredentials;
 import org.fedtel.crypto.VerifyingKey;
 import org.fedtel.crypto.secagg.PeerKeys;
 import org.fedtel.ledger.NoteVerifier;
+import org.fedtel.ledger.SignedNote;
 import org.fedtel.ledger.Witness;
 import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.config.Config;
 import org.fedtel.protocol.config.ConfigException;
 import org.fedtel.siteagent.AutoencoderTrainer;
+import org.fedtel.siteagent.LiveScoring;
+import org.fedtel.siteagent.LiveScoringException;
+import org.fedtel.siteagent.LocalTrainer;
 import org.fedtel.siteagent.SecureAggregation;
 import org.fedtel.siteagent.SiteClient;
 import org.fedtel.siteagent.SiteSession;
+import org.fedtel.siteagent.SiteState;
+import org.fedtel.siteagent.SiteStateException;
+import org.fedtel.telemetry.detect.AnomalyModel;
+import org.fedtel.telemetry.detect.DetectorSettings;
 import org.fedtel.telemetry.features.FeatureMode;
 import org.fedtel.telemetry.features.Scaler;
 import org.fedtel.telemetry.features.WindowSpec;
@@ -32,6 +47,7 @@ import org.fedtel.telemetry.io.CsvLayout;
 import org.fedtel.telemetry.io.TelemetryCsv;
 import org.fedtel.telemetry.model.Activation;
 import org.fedtel.telemetry.model.AutoencoderConfig;
+import org.fedtel.telemetry.model.ReconstructionError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,7 +59,14 @@ final class SiteCommand implements Callable<Integer> {
   /** Everything the site needs, validated from the file before it connects. */
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
                   double[][] train, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
-                  VerifyingKey coordinatorKey) {}
+                  VerifyingKey coordinatorKey, Path state, Live live) {}
+
+  /**
+   * The optional {@code [live]} section: live telemetry scored after every round with the global
+   * model, windowed and scaled as the training data ({@code rawTrain} are the training windows before
+   * scaling, for the threshold).
+   */
+  record Live(Path data, Path output, WindowSpec spec, List<String> metrics, Scaler scaler, double[][] rawTrain) {}
 
   static Settings read(Path file) throws ConfigException {
     Config c = Config.load(file);
@@ -76,8 +99,10 @@ final class SiteCommand implements Callable<Integer> {
         FeatureMode.STATISTICS);
     List<double[]> windows = new ArrayList<>();
     int metrics;
+    List<String> metricNames;
     try {
       CsvLayout layout = TelemetryCsv.layout(data);
+      metricNames = layout.metrics();
       metrics = layout.metrics().size();
       Windower w = new Windower(spec, metrics, (node, end, row, features, label) -> {
         if (label == null) {
@@ -93,14 +118,35 @@ final class SiteCommand implements Callable<Integer> {
     }
     // Each site standardizes with its own statistics (none leaves the site).
     double[][] raw = windows.toArray(new double[0][]);
-    double[][] train = Scaler.fit(Scaler.Kind.STANDARD, raw).transform(raw);
+    Scaler scaler = Scaler.fit(Scaler.Kind.STANDARD, raw);
+    double[][] train = scaler.transform(raw);
     int[] hidden = c.integers("model.hidden", new int[] {16, 4, 16}, 1, 1 << 16);
     double eps = c.number("budget.epsilon", 10, 1e-9, Double.MAX_VALUE);
     double delta = c.number("budget.delta", 1e-5, 1e-300, 0.5);
     long stop = c.integer("stop_after_round", 0, 0, Long.MAX_VALUE);
+    Path state = base.resolve(c.string("state", "state-" + credentials.siteId()));
+    Live live = null;
+    if (c.has("live.data") || c.has("live.output")) {
+      Path liveData = base.resolve(c.requiredString("live.data"));
+      if (Files.exists(liveData) && !Files.isDirectory(liveData)) {
+        try {
+          List<String> liveMetrics = TelemetryCsv.layout(liveData).metrics();
+          if (!liveMetrics.equals(metricNames)) {
+            throw new ConfigException(file + ": live.data " + liveData + " has metrics " + liveMetrics + ", the training data "
+                + metricNames);
+          }
+        } catch (ConfigException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new ConfigException(file + ": live.data " + liveData + ": " + e.getMessage());
+        }
+      }
+      Path output = base.resolve(c.string("live.output", state.resolve("detections.csv").toString()));
+      live = new Live(liveData, output, spec, metricNames, scaler, raw);
+    }
     c.checkAllUsed();
     return new Settings(credentials, coordinator, consortium, peers, train, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey());
+        coord.signingKey(), state, live);
   }
 
   @Override
@@ -113,23 +159,92 @@ final class SiteCommand implements Callable<Integer> {
     }
     SiteCredentials cred = s.credentials();
     AutoencoderConfig model = new AutoencoderConfig(s.inputs(), s.hidden(), Activation.RELU, Activation.IDENTITY);
-    AutoencoderTrainer trainer = new AutoencoderTrainer(model, s.train());
     PrivacyBudget budget = new PrivacyBudget(s.budgetEpsilon(), s.budgetDelta());
     Witness witness = new Witness(cred.siteId(), cred.signingKey(),
         NoteVerifier.of(s.consortium() + "/ledger", s.coordinatorKey()));
+    SiteState state;
+    try {
+      state = SiteState.open(s.state(), cred.siteId());
+    } catch (SiteStateException e) {
+      throw new UserException(config + ": state: " + e.getMessage(), e);
+    }
+    ExecutorService scoringThread = null;
+    try (state) {
+      try {
+        state.restoreInto(budget, witness);
+      } catch (SiteStateException e) {
+        throw new UserException(config + ": state: " + e.getMessage(), e);
+      }
+      LocalTrainer trainer = new AutoencoderTrainer(model, s.train());
+      LiveScoring live = null;
+      if (s.live() != null) {
+        scoringThread = Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "fedtel-live-scoring");
+          t.setDaemon(true);
+          return t;
+        });
+        Live l = s.live();
+        AnomalyModel template = new AnomalyModel(l.spec(), l.metrics(), l.scaler(), model, new double[model.parameterCount()],
+            ReconstructionError.MSE, 0);
+        try {
+          live = LiveScoring.open(l.data(), l.output(), state.directory().resolve("live-cursor"), template, l.rawTrain(),
+              DetectorSettings.defaults().thresholdPercentile(), scoringThread);
+        } catch (LiveScoringException e) {
+          throw new UserException(config + ": live: " + e.getMessage(), e);
+        }
+        trainer = live.observing(trainer);
+      }
+      return run(s, cred, budget, witness, state, trainer, live);
+    } finally {
+      if (scoringThread != null) {
+        scoringThread.shutdown(); // a pass under way finishes; an interrupted one is undone on the next start
+        scoringThread.awaitTermination(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private Integer run(Settings s, SiteCredentials cred, PrivacyBudget budget, Witness witness, SiteState state, LocalTrainer trainer,
+                      LiveScoring live) throws Exception {
     PeerKeys peerKeys = PeerKeys.of(s.peers());
     SecureRandom random = new SecureRandom();
     AtomicReference<SiteSession> current = new AtomicReference<>();
+    AtomicLong acceptedRound = new AtomicLong();
     System.out.printf(Locale.ROOT, "site %s: %d training windows of %d features; budget epsilon %.3g at delta %.1e; coordinator %s%n",
         cred.siteId(), s.train().length, s.inputs(), s.budgetEpsilon(), s.budgetDelta(), s.coordinator());
+    System.out.printf(Locale.ROOT, "state %s: epsilon spent %.4f restored from %d charged rounds; last accepted checkpoint size %d%s%n",
+        state.directory(), budget.spentEpsilon(), state.charges().size(), witness.acceptedSize(),
+        state.recovery().repaired() ? "; cut back " + state.recovery().tornTail() : "");
+    if (live != null) {
+      System.out.printf(Locale.ROOT, "live telemetry %s scored after every round; detections in %s%n", s.live().data(), s.live().output());
+    }
+    LiveScoring scoring = live;
     try (SiteClient client = new SiteClient(() -> {
       SiteSession session = new SiteSession(cred.siteId(), budget, trainer, SecureAggregation.client(cred.signingKey(), peerKeys, random),
           cred.signingKey(), witness);
+      session.journal(new SiteSession.Journal() {
+        @Override
+        public void charged(long round, SampledGaussian charge) throws IOException {
+          state.charged(round, charge);
+        }
+
+        @Override
+        public void accepted(SignedNote checkpoint) throws IOException {
+          state.accepted(checkpoint);
+          // The checkpoint follows its round's RoundResult on the connection: the round is committed.
+          long round = session.lastRound();
+          if (round > acceptedRound.getAndAccumulate(round, Math::max) && session.lastResult() != null && scoring != null) {
+            scoring.roundCommitted(round, session.lastResult().getNewModelHash().toByteArray()).thenAccept(p ->
+                System.out.printf(Locale.ROOT, "live after round %d: %d windows scored, %d anomalous (threshold %.4g, model of round %s)%n",
+                    round, p.windowsScored(), p.anomalies(), p.threshold(), p.modelRound() < 0 ? "?" : Long.toString(p.modelRound())));
+          }
+        }
+      });
       current.set(session);
       return session;
     }, SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate()), s.coordinator(), 200, 30_000)) {
       client.start();
       long seen = 0;
+      long stopDeadline = Long.MAX_VALUE;
       while (true) {
         SiteSession session = current.get();
         if (session != null && session.lastResult() != null) {
@@ -140,7 +255,11 @@ final class SiteCommand implements Callable<Integer> {
                 session.lastResult().getSurvivorsList(), budget.spentEpsilon(), budget.declaredEpsilon());
           }
           if (s.stopAfterRound() > 0 && round >= s.stopAfterRound()) {
-            return 0;
+            // Stop once the round's checkpoint is cosigned (and recorded), or after a grace period without one.
+            stopDeadline = Math.min(stopDeadline, System.nanoTime() + 10_000_000_000L);
+            if (acceptedRound.get() >= round || System.nanoTime() > stopDeadline) {
+              return 0;
+            }
           }
         }
         Thread.sleep(100);
