@@ -81,7 +81,8 @@ public record RoundStatistics(double trainLoss, boolean validated, double truePo
 
   /**
    * The round's metrics from the sum of the survivors' encoded statistics (possibly noisy under DP;
-   * fractions are clamped to [0, 1] before precision, recall and F1 are formed). Keys: {@code train_loss}
+   * means are clamped to the range the true values lie in — loss in [0, lossBound], fractions in
+   * [0, 1] before precision, recall and F1 are formed). Keys: {@code train_loss}
    * (mean over survivors, in loss units, of the clipped loss), {@code val_sites} (how many survivors had
    * validation windows), and when that is positive {@code val_precision}, {@code val_recall},
    * {@code val_f1} of the confusion fractions averaged over those sites.
@@ -92,8 +93,10 @@ public record RoundStatistics(double trainLoss, boolean validated, double truePo
       throw new IllegalArgumentException("no survivors");
     }
     Map<String, Double> m = new LinkedHashMap<>();
-    m.put("train_loss", sum[offset] / survivors * lossBound);
-    double validated = sum[offset + 1];
+    // Noise can push a decoded mean outside the range every site's value lies in; clamping it back is
+    // post-processing, so it costs no privacy and is never further from the truth.
+    m.put("train_loss", clamp(sum[offset] / survivors) * lossBound);
+    double validated = Math.max(0, Math.min(survivors, sum[offset + 1]));
     m.put("val_sites", validated);
     if (validated >= 0.5) {
       double tp = clamp(sum[offset + 2] / validated);

@@ -57,6 +57,18 @@ class RoundStatisticsTest {
   }
 
   @Test
+  void noisyMeansAreClampedToTheRangeOfTheTrueValues() {
+    // Sums as distributed DP noise can leave them: a negative loss sum, more validated sites than survivors.
+    double[] sum = {-0.7, 5.2, 0.4, -0.1, 9.0};
+    Map<String, Double> m = RoundStatistics.metrics(sum, 0, 4, 2.0);
+    assertEquals(0, m.get("train_loss"));
+    assertEquals(4, m.get("val_sites"));
+    assertEquals(1, m.get("val_precision"), 1e-12, "fp clamped to 0");
+    sum[0] = 9;
+    assertEquals(2.0, RoundStatistics.metrics(sum, 0, 4, 2.0).get("train_loss"));
+  }
+
+  @Test
   void badStatisticsAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> RoundStatistics.trainingOnly(Double.NaN));
     assertThrows(IllegalArgumentException.class, () -> RoundStatistics.trainingOnly(-1));
