@@ -26,16 +26,37 @@ final class CompactRange {
 
   /** Appends the leaf hash at {@code leaves[offset, offset + 32)}. */
   void append(byte[] leaves, int offset) {
-    System.arraycopy(leaves, offset, carry, 0, HASH);
-    for (long n = size; (n & 1) == 1; n >>>= 1) {
+    appendSubtree(leaves, offset, 0);
+  }
+
+  /**
+   * Appends a perfect subtree of 2^level leaves whose root hash is {@code hashes[offset, offset + 32)};
+   * the range's size must be a multiple of 2^level (the subtree is aligned, as in the full tree).
+   */
+  void appendSubtree(byte[] hashes, int offset, int level) {
+    if (level < 0 || level > 62 || (size & ((1L << level) - 1)) != 0) {
+      throw new IllegalArgumentException("a subtree of level " + level + " cannot follow " + size + " leaves");
+    }
+    System.arraycopy(hashes, offset, carry, 0, HASH);
+    // The stored subtrees are the set bits of size, the smallest last: merge while it has this level.
+    for (long n = size >>> level; (n & 1) == 1; n >>>= 1) {
       // SHA-256(0x01 ‖ left ‖ right), as MerkleTree.nodeHash, written over the right child.
       md.update((byte) 1);
-      md.update(hashes, --count * HASH, HASH);
+      md.update(this.hashes, --count * HASH, HASH);
       md.update(carry, 0, HASH);
       digestInto(carry);
     }
-    System.arraycopy(carry, 0, hashes, count++ * HASH, HASH);
-    size++;
+    System.arraycopy(carry, 0, this.hashes, count++ * HASH, HASH);
+    size += 1L << level;
+  }
+
+  /** An independent range with the same leaves (to take the root of a size inside a chunk). */
+  CompactRange copy() {
+    CompactRange c = new CompactRange();
+    System.arraycopy(hashes, 0, c.hashes, 0, count * HASH);
+    c.count = count;
+    c.size = size;
+    return c;
   }
 
   private void digestInto(byte[] out) {

@@ -54,6 +54,17 @@ final class EntryHeader {
 
   /** Reads {@code entry}; false when it is not in the plain layout (parse it fully then). */
   boolean read(byte[] entry) {
+    return read(entry, 0, entry.length);
+  }
+
+  /**
+   * Reads the entry {@code entry[offset, offset + length)} (offsets set by this reader are into
+   * {@code entry}); false when it is not in the plain layout.
+   */
+  boolean read(byte[] entry, int offset, int length) {
+    if (offset < 0 || length < 0 || offset + length > entry.length) {
+      throw new IllegalArgumentException("entry [" + offset + ", +" + length + ") outside " + entry.length + " bytes");
+    }
     index = 0;
     timestampMillis = 0;
     previousOffset = 0;
@@ -61,8 +72,8 @@ final class EntryHeader {
     kind = 0;
     kindOffset = 0;
     kindLength = 0;
-    pos = 0;
-    end = entry.length;
+    pos = offset;
+    end = offset + length;
     malformed = false;
     int seen = 0;
     while (pos < end) {

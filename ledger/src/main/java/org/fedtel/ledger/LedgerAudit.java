@@ -49,17 +49,33 @@ public final class LedgerAudit {
   private final LedgerAudit.Progress progress;
   /** Every entry through the generated parser: the reference the fast path is tested against. */
   private final boolean parseFully;
+  /** Hashing threads of the scan; 0: everything on the calling thread (the reference). */
+  private final int threads;
+  private final int chunkEntries;
+  private final int chunkBytes;
 
   /** Progress callback (entries done). */
   public interface Progress {
     void entries(long done, long total);
   }
 
-  private LedgerAudit(Path dir, List<SignedNote> trusted, Progress progress, boolean parseFully) {
+  private LedgerAudit(Path dir, List<SignedNote> trusted, Progress progress, boolean parseFully, int threads,
+      int chunkEntries, int chunkBytes) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be at least 0, got " + threads);
+    }
     this.dir = dir;
     this.trusted = List.copyOf(trusted);
     this.progress = progress;
     this.parseFully = parseFully;
+    this.threads = threads;
+    this.chunkEntries = chunkEntries;
+    this.chunkBytes = chunkBytes;
+  }
+
+  /** Hashing threads {@link #verify(Path, List, Progress)} uses: one per processor. */
+  public static int defaultThreads() {
+    return Runtime.getRuntime().availableProcessors();
   }
 
   /**
@@ -69,12 +85,29 @@ public final class LedgerAudit {
    */
   public static AuditReport verify(Path dir, List<SignedNote> trustedCheckpoints, Progress progress)
       throws IOException, LedgerException {
-    return new LedgerAudit(dir, trustedCheckpoints, progress, false).run();
+    return verify(dir, trustedCheckpoints, progress, defaultThreads());
+  }
+
+  /**
+   * {@link #verify(Path, List, Progress)} with {@code threads} threads hashing the entries (leaf and
+   * node hashes) beside the thread that checks them in order; 0 does everything on the calling
+   * thread. The outcome — report, or the first failure and its message — does not depend on it.
+   */
+  public static AuditReport verify(Path dir, List<SignedNote> trustedCheckpoints, Progress progress, int threads)
+      throws IOException, LedgerException {
+    return new LedgerAudit(dir, trustedCheckpoints, progress, false, threads, ChunkedScan.CHUNK_ENTRIES,
+        ChunkedScan.CHUNK_BYTES).run();
+  }
+
+  /** The audit with chunks of the given size (tests put chunk boundaries where they want them). */
+  static AuditReport verify(Path dir, List<SignedNote> trustedCheckpoints, int threads, int chunkEntries,
+      int chunkBytes) throws IOException, LedgerException {
+    return new LedgerAudit(dir, trustedCheckpoints, (d, t) -> { }, false, threads, chunkEntries, chunkBytes).run();
   }
 
   /** The same audit with every entry parsed by the generated parser (the slow reference, for tests). */
   static AuditReport verifyParsingFully(Path dir) throws IOException, LedgerException {
-    return new LedgerAudit(dir, List.of(), (d, t) -> { }, true).run();
+    return new LedgerAudit(dir, List.of(), (d, t) -> { }, true, 0, 1, 1).run();
   }
 
   public static AuditReport verify(Path dir) throws IOException, LedgerException {
@@ -228,24 +261,22 @@ public final class LedgerAudit {
     long fileLength = Files.size(file);
     int[] cosigs = {0};
     int[] verifiedCheckpoints = {0};
-    // Roots are recomputed here, on the checking thread, while the scan thread reads, checksums and
-    // leaf-hashes ahead: that split measured the more even of the two (node hashes cost about as much
-    // as leaf hashes).
-    CompactRange range = new CompactRange();
+    // Leaf and node hashes are computed by the scan's hashing threads; the roots of checkpointed
+    // sizes are joined from their subtrees here, in entry order, like every other check.
+    ChunkedScan scanner = new ChunkedScan(file, threads, chunkEntries, chunkBytes);
     long[] rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
     int[] nextRoot = {0};
-    EntryLog.Scan scan = HashedScan.scan(file, (index, offset, bytes, leaves, leafOffset) -> {
+    EntryLog.Scan scan = scanner.run((index, offset, buf, off, len, leaves, leafOffset) -> {
       currentIndex = index;
-      checkEntry(index, bytes);
+      checkEntry(index, buf, off, len);
       System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
-      range.append(leaves, leafOffset);
-      long size = range.size();
+      long size = index + 1;
       int k = nextRoot[0];
       while (k < rootSizes.length && rootSizes[k] < size) {
         k++;
       }
       if (k < rootSizes.length && rootSizes[k] == size) {
-        byte[] root = range.root();
+        byte[] root = scanner.root();
         for (SignedNote n : toCheck.remove(size)) {
           cosigs[0] += checkCheckpoint(n, size, root, index);
           verifiedCheckpoints[0]++;
@@ -281,7 +312,7 @@ public final class LedgerAudit {
       budgets.add(new AuditReport.SiteBudget(s.enrolled.getSiteId(), s.uses, s.spent, s.delta,
           s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
     }
-    return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), range.root(),
+    return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), scanner.root(),
         verifiedCheckpoints[0], cosigs[0], 2 * signatures.submitted(), budgets, unprotected);
   }
 
@@ -325,40 +356,41 @@ public final class LedgerAudit {
     return cosigned;
   }
 
-  private void checkEntry(long index, byte[] bytes) throws LedgerException {
+  /** Checks entry {@code index}, the bytes {@code buf[off, off + len)}. */
+  private void checkEntry(long index, byte[] buf, int off, int len) throws LedgerException {
     EntryHeader h = header;
-    if (parseFully || !h.read(bytes)) {
-      checkParsed(index, parse(index, bytes));
+    if (parseFully || !h.read(buf, off, len)) {
+      checkParsed(index, parse(index, buf, off, len));
       return;
     }
     // The kinds a long ledger is mostly made of (besides data uses) are read without parsing.
-    if (h.kind == EntryHeader.ROUND_ABORTED && h.readRoundAborted(bytes)) {
-      checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength, false);
+    if (h.kind == EntryHeader.ROUND_ABORTED && h.readRoundAborted(buf)) {
+      checkHeader(index, h.index, h.timestampMillis, buf, h.previousOffset, h.previousLength, false);
       abort(index, h.round);
       return;
     }
-    if (h.kind == EntryHeader.ROUND_STARTED && h.readRoundStarted(bytes)) {
-      checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength, false);
+    if (h.kind == EntryHeader.ROUND_STARTED && h.readRoundStarted(buf)) {
+      checkHeader(index, h.index, h.timestampMillis, buf, h.previousOffset, h.previousLength, false);
       roundStarted(index, h.round, h.sampledSites);
       return;
     }
     Entry.KindCase kind = h.kind == 0 ? Entry.KindCase.KIND_NOT_SET : Entry.KindCase.forNumber(h.kind);
     MessageLite m;
     try {
-      m = parseKind(kind, bytes, h.kindOffset, h.kindLength);
+      m = parseKind(kind, buf, h.kindOffset, h.kindLength);
     } catch (InvalidProtocolBufferException ex) {
       // The full parser rejects it too; let it word the error as it always has.
-      checkParsed(index, parse(index, bytes));
+      checkParsed(index, parse(index, buf, off, len));
       return;
     }
-    checkHeader(index, h.index, h.timestampMillis, bytes, h.previousOffset, h.previousLength,
+    checkHeader(index, h.index, h.timestampMillis, buf, h.previousOffset, h.previousLength,
         kind == Entry.KindCase.GENESIS);
     checkKind(index, kind, m);
   }
 
-  private static Entry parse(long index, byte[] bytes) throws CorruptLedgerException {
+  private static Entry parse(long index, byte[] buf, int off, int len) throws CorruptLedgerException {
     try {
-      return Entry.parseFrom(bytes);
+      return Entry.parser().parseFrom(buf, off, len);
     } catch (InvalidProtocolBufferException ex) {
       throw new CorruptLedgerException(index, "not a valid entry: " + ex.getMessage());
     }
