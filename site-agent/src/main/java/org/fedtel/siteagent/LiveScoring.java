@@ -34,7 +34,6 @@ import org.fedtel.protocol.v1.TrainConfig;
 import org.fedtel.telemetry.detect.AnomalyModel;
 import org.fedtel.telemetry.detect.Threshold;
 import org.fedtel.telemetry.features.Windower;
-import org.fedtel.telemetry.io.CsvLayout;
 import org.fedtel.telemetry.io.TelemetryCsv;
 import org.fedtel.telemetry.io.TelemetryFormatException;
 import org.slf4j.Logger;
@@ -344,6 +343,15 @@ public final class LiveScoring {
       if (limit == 0) {
         return from;
       }
+      List<String> metrics;
+      try {
+        metrics = TelemetryCsv.layout(file).metrics();
+      } catch (TelemetryFormatException e) {
+        throw new LiveScoringException(e.getMessage(), e);
+      }
+      if (!metrics.equals(model.metrics())) {
+        throw new LiveScoringException(file + ": metrics " + metrics + " do not match the training data's " + model.metrics());
+      }
       ch.position(0);
       PrefixDigest in = new PrefixDigest(Channels.newInputStream(ch), limit, from.bytes());
       long[] rows = {0};
@@ -363,9 +371,8 @@ public final class LiveScoring {
           }
         }
       });
-      CsvLayout layout;
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        layout = TelemetryCsv.read(file, r, (row, node, t, values, label) -> {
+        TelemetryCsv.read(file, r, (row, node, t, values, label) -> {
           rows[0] = row + 1;
           windower.accept(row, node, t, values, label);
         });
@@ -373,9 +380,6 @@ public final class LiveScoring {
         throw new LiveScoringException(e.getMessage(), e);
       } catch (IllegalArgumentException e) {
         throw new LiveScoringException(file + ": " + e.getMessage(), e);
-      }
-      if (!layout.metrics().equals(model.metrics())) {
-        throw new LiveScoringException(file + ": metrics " + layout.metrics() + " do not match the training data's " + model.metrics());
       }
       if (!in.prefixMatches(from.sha256())) {
         throw new LiveScoringException(file + ": the first " + from.bytes() + " bytes, already scored, have changed "
