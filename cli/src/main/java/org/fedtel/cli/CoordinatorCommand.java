@@ -30,6 +30,7 @@ import org.fedtel.coordinator.TlsContexts;
 import org.fedtel.coordinator.strategy.Strategies;
 import org.fedtel.coordinator.strategy.Strategy;
 import org.fedtel.crypto.CertifiedSite;
+import org.fedtel.crypto.RevocationList;
 import org.fedtel.crypto.SiteCredentials;
 import org.fedtel.crypto.VerifyingKey;
 import org.fedtel.crypto.secagg.PeerKeys;
@@ -54,7 +55,8 @@ final class CoordinatorCommand implements Callable<Integer> {
   /** Everything the coordinator needs, validated from the file before anything starts. */
   record Settings(SiteCredentials credentials, InetSocketAddress listen, Path dataDir, Map<String, VerifyingKey> sites,
                   Map<String, byte[]> certificateHashes, String consortium, AutoencoderConfig model, long modelSeed,
-                  RoundSettings rounds, Strategy strategy, InetSocketAddress dashboard, boolean dashboardPublic) {}
+                  RoundSettings rounds, Strategy strategy, InetSocketAddress dashboard, boolean dashboardPublic,
+                  RevocationList revocations) {}
 
   static Settings read(Path file) throws ConfigException {
     Config c = Config.load(file);
@@ -145,9 +147,19 @@ final class CoordinatorCommand implements Callable<Integer> {
       throw new ConfigException(file + ": dashboard.listen = \"" + dash + "\" is not a loopback address; "
           + "set dashboard.public = true to serve the read-only dashboard there");
     }
+    // Optional: the consortium CA's CRL (fedtel ca revoke); null when the key is absent.
+    RevocationList revocations = null;
+    if (c.has("revocations")) {
+      String crl = c.requiredString("revocations");
+      try {
+        revocations = RevocationList.load(base.resolve(crl), credentials.trust());
+      } catch (Exception e) {
+        throw new ConfigException(file + ": revocations '" + crl + "' cannot be used: " + e.getMessage());
+      }
+    }
     c.checkAllUsed();
     return new Settings(credentials, listen, dataDir, sites, hashes, consortium, model, seed, rounds, strategy, dashboard,
-        dashboardPublic);
+        dashboardPublic, revocations);
   }
 
   static InetSocketAddress address(Path file, String hostPort) throws ConfigException {
@@ -201,7 +213,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         return 0;
       }
       try (CoordinatorServer server = new CoordinatorServer(federation,
-          TlsContexts.server(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate()), Wire.DEFAULT_MAX_FRAME_BYTES)) {
+          TlsContexts.server(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust(), s.revocations()), Wire.DEFAULT_MAX_FRAME_BYTES)) {
         int port = server.start(s.listen(), 20);
         System.out.printf(Locale.ROOT, "coordinator listening on %s:%d (resuming after round %d)%n", s.listen().getHostString(), port,
             federation.committedRound());
