@@ -95,7 +95,7 @@ public final class Report {
       if (run.spec().kind() != RunKind.FEDERATED) {
         continue;
       }
-      String name = String.format(Locale.ROOT, "federated, %s DP, dropout %s", run.spec().privacy(), run.spec().dropout());
+      String name = String.format(Locale.ROOT, "federated, %s DP, %s", run.spec().privacy(), run.spec().dropout().label());
       curves.computeIfAbsent(name, k -> new ArrayList<>())
           .add(new double[] {run.spec().epsilon(), value.applyAsDouble(run.last().quality())});
       minEps = Math.min(minEps, run.spec().epsilon());
@@ -113,7 +113,7 @@ public final class Report {
       if (run.spec().kind().isBaseline()) {
         double v = value.applyAsDouble(run.last().quality());
         String name = run.spec().kind().label() + (run.spec().kind() == RunKind.FEDERATED_NO_PRIVACY
-            ? String.format(Locale.ROOT, " (dropout %s)", run.spec().dropout()) : "");
+            ? String.format(Locale.ROOT, " (%s)", run.spec().dropout().label()) : "");
         XYSeries s = chart.addSeries(name, new double[] {lo, hi}, new double[] {v, v});
         s.setMarker(SeriesMarkers.NONE);
       }
@@ -210,7 +210,7 @@ public final class Report {
       RoundRecord.Quality q = last.quality();
       t.append("<tr><td>").append(escape(run.spec().id())).append("</td><td>").append(run.spec().kind().label())
           .append("</td><td>").append(run.spec().privacy()).append("</td><td>").append(run.spec().epsilonText())
-          .append("</td><td>").append(run.spec().dropout()).append("</td><td>").append(last.round())
+          .append("</td><td>").append(escape(run.spec().dropout().label())).append("</td><td>").append(last.round())
           .append("</td><td>").append(f3(q.f1())).append("</td><td>").append(f3(q.precision()))
           .append("</td><td>").append(f3(q.recall())).append("</td><td>").append(f3(q.rocAuc()))
           .append("</td><td>").append(f3(q.prAuc())).append("</td><td>").append(f3(last.maxEpsilon()))

@@ -23,9 +23,12 @@ import java.util.StringJoiner;
 public final class ResultsCsv implements AutoCloseable {
   /** The columns, in order. */
   public static final List<String> COLUMNS = List.of(
-      "run_id", "kind", "privacy", "epsilon_target", "delta", "dropout", "seed", "round",
+      "run_id", "kind", "privacy", "epsilon_target", "delta", "dropout", "dropout_after_advertise",
+      "dropout_after_share", "dropout_after_mask", "stragglers", "seed", "round",
       "train_loss", "f1", "precision", "recall", "roc_auc", "pr_auc",
-      "epsilon_max", "epsilon_per_site", "sampled", "survivors", "recall_by_type", "round_millis");
+      "epsilon_max", "epsilon_max_site_view", "epsilon_per_site", "sampled", "survivors",
+      "dropped_advertise", "dropped_share", "dropped_mask", "dropped_unmask", "stragglers_cut",
+      "recall_by_type", "round_millis");
 
   private final BufferedWriter out;
 
@@ -64,16 +67,22 @@ public final class ResultsCsv implements AutoCloseable {
   public static String row(RunSpec spec, RoundRecord r) {
     StringJoiner j = new StringJoiner(",");
     j.add(spec.id()).add(spec.kind().label()).add(spec.privacy()).add(spec.epsilonText())
-        .add(num(spec.delta())).add(num(spec.dropout())).add(Long.toString(spec.seed()))
+        .add(num(spec.delta())).add(num(spec.dropout().anyPhase())).add(num(spec.dropout().afterAdvertise()))
+        .add(num(spec.dropout().afterShare())).add(num(spec.dropout().afterMask())).add(num(spec.dropout().stragglers()))
+        .add(Long.toString(spec.seed()))
         .add(Integer.toString(r.round()))
         .add(fixed(r.trainLoss())).add(fixed(r.quality().f1())).add(fixed(r.quality().precision()))
         .add(fixed(r.quality().recall())).add(fixed(r.quality().rocAuc())).add(fixed(r.quality().prAuc()))
-        .add(fixed(r.maxEpsilon()));
+        .add(fixed(r.maxEpsilon())).add(fixed(r.maxEpsilonChargedBySite()));
     StringJoiner eps = new StringJoiner(";");
     for (double e : r.epsilonPerSite()) {
       eps.add(fixed(e));
     }
     j.add(eps.toString()).add(Integer.toString(r.sampled())).add(Integer.toString(r.survivors()));
+    for (int d : r.droppedByPhase()) {
+      j.add(Integer.toString(d));
+    }
+    j.add(Integer.toString(r.stragglersCut()));
     StringJoiner types = new StringJoiner(";");
     for (Map.Entry<String, Double> e : r.quality().recallByType().entrySet()) {
       types.add(e.getKey() + "=" + fixed(e.getValue()));

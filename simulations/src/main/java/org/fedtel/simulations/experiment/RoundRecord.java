@@ -15,14 +15,36 @@ import java.util.TreeMap;
  * @param epsilonPerSite epsilon spent so far by each site, in site order (empty without privacy)
  * @param sampled sites sampled for the round
  * @param survivors sites whose update reached the aggregate
+ * @param droppedByPhase sampled sites that fell silent in each secure-aggregation phase (advertise,
+ *     share, mask, unmask), stragglers included in mask
+ * @param stragglersCut stragglers whose late masked input the coordinator refused
+ * @param maxEpsilonChargedBySite the largest epsilon any site has charged to its own budget so far
+ *     (at least {@link #maxEpsilon()}: a site also pays for rounds its input never reached)
  * @param roundMillis wall-clock time of the round
  */
 public record RoundRecord(
-    String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled, int survivors, long roundMillis) {
+    String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled, int survivors,
+    int[] droppedByPhase, int stragglersCut, double maxEpsilonChargedBySite, long roundMillis) {
+  /** Phases of {@link #droppedByPhase()}, in order. */
+  public static final java.util.List<String> PHASES = java.util.List.of("advertise", "share", "mask", "unmask");
+
+  /** A round without dropout accounting (baselines). */
+  public RoundRecord(String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled,
+                     int survivors, long roundMillis) {
+    this(runId, round, trainLoss, quality, epsilonPerSite, sampled, survivors, new int[PHASES.size()], 0, 0, roundMillis);
+  }
+
   public RoundRecord {
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(quality, "quality");
     epsilonPerSite = epsilonPerSite.clone();
+    droppedByPhase = droppedByPhase.clone();
+    if (droppedByPhase.length != PHASES.size()) {
+      throw new IllegalArgumentException("droppedByPhase needs " + PHASES.size() + " counts, got " + droppedByPhase.length);
+    }
+    if (stragglersCut < 0 || stragglersCut > droppedByPhase[2]) {
+      throw new IllegalArgumentException("stragglersCut " + stragglersCut + " not in [0, dropped in mask=" + droppedByPhase[2] + "]");
+    }
     if (round < 1) {
       throw new IllegalArgumentException("round must be >= 1, was " + round);
     }
@@ -34,6 +56,11 @@ public record RoundRecord(
   @Override
   public double[] epsilonPerSite() {
     return epsilonPerSite.clone();
+  }
+
+  @Override
+  public int[] droppedByPhase() {
+    return droppedByPhase.clone();
   }
 
   /** Largest epsilon spent by any site so far (0 without privacy). */

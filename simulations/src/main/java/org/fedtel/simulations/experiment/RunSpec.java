@@ -11,12 +11,18 @@ import java.util.Objects;
  * @param privacy privacy mode: {@code local}, {@code distributed} or {@code none}
  * @param epsilon target epsilon per site over all rounds ({@code +Infinity} without privacy)
  * @param delta target delta
- * @param dropout probability that a sampled site drops out of a round
+ * @param dropout how sampled sites drop out of rounds and straggle
  * @param seed the seed of the run (data split, initialisation, sampling, noise)
  */
-public record RunSpec(String id, RunKind kind, String privacy, double epsilon, double delta, double dropout, long seed) {
+public record RunSpec(String id, RunKind kind, String privacy, double epsilon, double delta, Dropout dropout, long seed) {
+  /** A run whose sites drop out in a uniformly chosen phase with probability {@code dropout}. */
+  public RunSpec(String id, RunKind kind, String privacy, double epsilon, double delta, double dropout, long seed) {
+    this(id, kind, privacy, epsilon, delta, Dropout.anyPhase(dropout), seed);
+  }
+
   public RunSpec {
     Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(dropout, "dropout");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(privacy, "privacy");
     if (!(privacy.equals("local") || privacy.equals("distributed") || privacy.equals("none"))) {
@@ -30,9 +36,6 @@ public record RunSpec(String id, RunKind kind, String privacy, double epsilon, d
     }
     if (!(delta > 0 && delta < 1)) {
       throw new IllegalArgumentException("delta must be in (0, 1), was " + delta);
-    }
-    if (!(dropout >= 0 && dropout < 1)) {
-      throw new IllegalArgumentException("dropout must be in [0, 1), was " + dropout);
     }
   }
 

@@ -17,6 +17,8 @@ public final class SweepGrid {
   private SweepGrid() {}
 
   /**
+   * A sweep whose sites drop out in a uniformly chosen phase (see {@link Dropout#anyPhase(double)}).
+   *
    * @param privacyModes values of {@code --privacy}
    * @param epsilons values of {@code --epsilon} ({@code +Infinity} for none)
    * @param dropouts values of {@code --dropout}
@@ -24,36 +26,50 @@ public final class SweepGrid {
    */
   public static List<RunSpec> expand(
       List<String> privacyModes, List<Double> epsilons, double delta, List<Double> dropouts, long seed, boolean baselines) {
+    requireNonEmpty("--dropout", dropouts);
+    requireDistinct("--dropout", dropouts);
+    return expandDropouts(privacyModes, epsilons, delta, Dropout.grid(dropouts, List.of(0.0), List.of(0.0), List.of(0.0),
+        List.of(0.0)), seed, baselines);
+  }
+
+  /**
+   * @param privacyModes values of {@code --privacy}
+   * @param epsilons values of {@code --epsilon} ({@code +Infinity} for none)
+   * @param dropouts the grid of dropout and straggler options ({@link Dropout#grid}), distinct
+   * @param baselines whether to add local-only, centralized and non-private federated runs
+   */
+  public static List<RunSpec> expandDropouts(
+      List<String> privacyModes, List<Double> epsilons, double delta, List<Dropout> dropouts, long seed, boolean baselines) {
     requireNonEmpty("--privacy", privacyModes);
     requireNonEmpty("--epsilon", epsilons);
-    requireNonEmpty("--dropout", dropouts);
+    requireNonEmpty("dropout options", dropouts);
     requireDistinct("--privacy", privacyModes);
     requireDistinct("--epsilon", epsilons);
-    requireDistinct("--dropout", dropouts);
+    requireDistinct("dropout options", dropouts);
 
     List<RunSpec> runs = new ArrayList<>();
     if (baselines) {
-      runs.add(new RunSpec("local-only", RunKind.LOCAL_ONLY, "none", Double.POSITIVE_INFINITY, delta, 0, seed));
-      runs.add(new RunSpec("centralized", RunKind.CENTRALIZED, "none", Double.POSITIVE_INFINITY, delta, 0, seed));
+      runs.add(new RunSpec("local-only", RunKind.LOCAL_ONLY, "none", Double.POSITIVE_INFINITY, delta, Dropout.NONE, seed));
+      runs.add(new RunSpec("centralized", RunKind.CENTRALIZED, "none", Double.POSITIVE_INFINITY, delta, Dropout.NONE, seed));
     }
-    Set<Double> nonPrivateDropouts = new LinkedHashSet<>();
+    Set<Dropout> nonPrivateDropouts = new LinkedHashSet<>();
     if (baselines) {
       nonPrivateDropouts.addAll(dropouts);
     }
-    for (double dropout : dropouts) {
+    for (Dropout dropout : dropouts) {
       for (String mode : privacyModes) {
         for (double epsilon : epsilons) {
           if (mode.equals("none") || Double.isInfinite(epsilon)) {
             nonPrivateDropouts.add(dropout);
             continue;
           }
-          String id = String.format(Locale.ROOT, "federated_%s_eps%s_drop%s", mode, RunSpec.formatEpsilon(epsilon), dropout);
+          String id = String.format(Locale.ROOT, "federated_%s_eps%s_%s", mode, RunSpec.formatEpsilon(epsilon), dropout.idPart());
           runs.add(new RunSpec(id, RunKind.FEDERATED, mode, epsilon, delta, dropout, seed));
         }
       }
     }
-    for (double dropout : nonPrivateDropouts) {
-      String id = String.format(Locale.ROOT, "federated-nodp_drop%s", dropout);
+    for (Dropout dropout : nonPrivateDropouts) {
+      String id = "federated-nodp_" + dropout.idPart();
       runs.add(new RunSpec(id, RunKind.FEDERATED_NO_PRIVACY, "none", Double.POSITIVE_INFINITY, delta, dropout, seed));
     }
     return List.copyOf(runs);

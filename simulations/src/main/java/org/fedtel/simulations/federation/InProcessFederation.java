@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.FederationLog;
@@ -42,6 +46,7 @@ import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.Envelope;
 import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.simulations.experiment.Dropout;
 import org.fedtel.simulations.experiment.RoundRecord;
 import org.fedtel.simulations.experiment.RunSpec;
 import org.fedtel.siteagent.AutoencoderTrainer;
@@ -69,12 +74,23 @@ public final class InProcessFederation {
     void round(RoundRecord record);
   }
 
+  /** Runs {@link #run(List, RunSpec, SimulationSettings, RoundListener, ExecutorService)} with all site work on the calling thread. */
+  public static List<RoundRecord> run(List<SiteData> sites, RunSpec spec, SimulationSettings settings, RoundListener listener)
+      throws Exception {
+    return run(sites, spec, settings, listener, null);
+  }
+
   /**
    * Runs {@code settings.rounds()} rounds of {@code spec} (a federated run, private or not) over
    * {@code sites} and returns one record per round, with the global model evaluated after each.
+   *
+   * @param siteWork where the sites' handling of a batch of messages runs (local training, noise,
+   *     masking, key agreement), one task per site; null for the calling thread. The coordinator
+   *     always runs on the calling thread and sees the sites' replies in a fixed order, so the
+   *     result does not depend on it.
    */
-  public static List<RoundRecord> run(List<SiteData> sites, RunSpec spec, SimulationSettings settings, RoundListener listener)
-      throws Exception {
+  public static List<RoundRecord> run(List<SiteData> sites, RunSpec spec, SimulationSettings settings, RoundListener listener,
+                                      ExecutorService siteWork) throws Exception {
     if (sites.size() < 3) {
       throw new IllegalArgumentException("a federation needs at least 3 sites, got " + sites.size());
     }
@@ -107,7 +123,7 @@ public final class InProcessFederation {
     SigningKey coordinatorKey = key(spec.seed(), Federation.COORDINATOR_ID);
     NoteVerifier checkpoints = NoteVerifier.of(ORIGIN, coordinatorKey.verifyingKey());
 
-    Carrier carrier = new Carrier(spec.dropout(), new SplittableRandom(spec.seed() ^ 0x5DEECE66DL));
+    Carrier carrier = new Carrier(spec.dropout(), spec.seed(), siteWork);
     for (SiteData s : sites) {
       PrivacyBudget budget = mode == PrivacyMode.PRIVACY_MODE_NONE ? null : new PrivacyBudget(spec.epsilon(), spec.delta());
       carrier.sites.put(s.id(), new SiteSession(s.id(), budget, new AutoencoderTrainer(model, s.train(), dpSgdRandom(spec.seed(), s.id())),
@@ -122,13 +138,12 @@ public final class InProcessFederation {
       List<RoundRecord> records = new ArrayList<>();
       carrier.connectAll();
       long started = System.nanoTime();
-      while (carrier.coordinator.history().size() < settings.rounds()) {
+      while (records.size() < settings.rounds()) {
         carrier.step();
-        List<RoundSummary> history = carrier.coordinator.history();
-        while (records.size() < history.size()) {
-          RoundSummary s = history.get(records.size());
+        while (!carrier.ended.isEmpty()) {
+          Ended ended = carrier.ended.poll();
           long now = System.nanoTime();
-          RoundRecord r = record(spec, s, sites, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000);
+          RoundRecord r = record(spec, ended, sites, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000);
           started = now;
           records.add(r);
           listener.round(r);
@@ -140,16 +155,19 @@ public final class InProcessFederation {
     }
   }
 
-  private static RoundRecord record(RunSpec spec, RoundSummary s, List<SiteData> sites, AutoencoderConfig model,
+  private static RoundRecord record(RunSpec spec, Ended ended, List<SiteData> sites, AutoencoderConfig model,
                                     double[] global, int sampled, long millis) {
-    double[] eps = new double[spec.kind() == org.fedtel.simulations.experiment.RunKind.FEDERATED ? sites.size() : 0];
+    RoundSummary s = ended.summary;
+    boolean accounted = spec.kind() == org.fedtel.simulations.experiment.RunKind.FEDERATED;
+    double[] eps = new double[accounted ? sites.size() : 0];
     for (int i = 0; i < eps.length; i++) {
-      eps[i] = s.epsilonSpent().getOrDefault(sites.get(i).id(), 0.0);
+      eps[i] = ended.epsilonSpent.getOrDefault(sites.get(i).id(), 0.0);
     }
     double[] params = s.committed() ? s.model() : global;
     double loss = s.committed() ? s.meanTrainLoss() : Double.NaN;
     return new RoundRecord(spec.id(), (int) s.round(), loss, Evaluation.ofGlobalModel(model, params, sites), eps,
-        sampled, s.committed() ? s.survivors().size() : 0, millis);
+        sampled, s.committed() ? s.survivors().size() : 0, ended.counts.dropped, ended.counts.stragglersCut,
+        accounted ? ended.maxEpsilonChargedBySite : 0, millis);
   }
 
   /**
@@ -213,63 +231,285 @@ public final class InProcessFederation {
     return new SplittableRandom(java.nio.ByteBuffer.wrap(h).getLong());
   }
 
-  /** Delivers envelopes in order; advances the simulated clock past a deadline when nothing moves. */
+  /** What the carrier saw of one round: sites that fell silent per phase, and stragglers refused. */
+  private static final class Counts {
+    final int[] dropped = new int[PHASES.length];
+    int stragglersCut;
+  }
+
+  /** A round that ended, with the accounts as they stood at that moment. */
+  private record Ended(RoundSummary summary, Map<String, Double> epsilonSpent, double maxEpsilonChargedBySite, Counts counts) {}
+
+  /** What happens to one site in one round, drawn when its RoundStart is delivered. */
+  private static final class Fate {
+    final long round;
+    /** The first phase (index into {@link #PHASES}) whose messages the site no longer answers. */
+    int silentFrom;
+    final boolean straggler;
+
+    Fate(long round, int silentFrom, boolean straggler) {
+      this.round = round;
+      this.silentFrom = silentFrom;
+      this.straggler = straggler;
+    }
+  }
+
+  /** One envelope of a batch, and what its site made of it. */
+  private static final class Delivery {
+    final Outbound outbound;
+    final int phase;
+    boolean delivered;
+    List<Envelope> replies = List.of();
+    RuntimeException failure;
+    RejectedMessageException rejected;
+
+    Delivery(Outbound outbound) {
+      this.outbound = outbound;
+      this.phase = Carrier.phaseOf(outbound.envelope());
+    }
+
+    String site() {
+      return outbound.siteId();
+    }
+
+    long round() {
+      return outbound.envelope().getRound();
+    }
+  }
+
+  /**
+   * Delivers envelopes in order; advances the simulated clock past a deadline when nothing moves.
+   *
+   * <p>Everything queued for the sites is taken as one batch: fates are drawn in queue order, each
+   * site handles its envelopes of the batch in order (sites in parallel on {@code siteWork}), and
+   * the replies reach the coordinator in queue order. A site's handling depends only on its own
+   * state, and the coordinator's outputs go to the end of the queue, so this is the same sequence
+   * of coordinator inputs as handling one envelope at a time.
+   */
   private static final class Carrier {
     final SimClock clock = new SimClock();
     final Map<String, SiteSession> sites = new TreeMap<>();
-    final Map<String, Integer> diesAt = new HashMap<>();
-    final Map<String, Long> roundOf = new HashMap<>();
+    final Map<String, Fate> fates = new HashMap<>();
     final Deque<Outbound> toSites = new ArrayDeque<>();
-    final double dropout;
-    final SplittableRandom random;
+    final Deque<Ended> ended = new ArrayDeque<>();
+    final Map<Long, Counts> counts = new HashMap<>();
+    /** Stragglers' replies, delivered after the next deadline. */
+    final List<Outbound> late = new ArrayList<>();
+    final Dropout dropout;
+    /** Fate draws: one stream per option, so that raising one probability changes no other draw. */
+    final SplittableRandom anyPhase;
+    final SplittableRandom perPhase;
+    final SplittableRandom straggling;
+    final ExecutorService siteWork;
     Federation coordinator;
+    int historySeen;
     long siteFailures;
 
-    Carrier(double dropout, SplittableRandom random) {
+    Carrier(Dropout dropout, long seed, ExecutorService siteWork) {
       this.dropout = dropout;
-      this.random = random;
+      this.anyPhase = new SplittableRandom(seed ^ 0x5DEECE66DL);
+      this.perPhase = new SplittableRandom(seed ^ 0x3C6EF372FE94F82AL);
+      this.straggling = new SplittableRandom(seed ^ 0x1F83D9ABFB41BD6BL);
+      this.siteWork = siteWork;
     }
 
     void connectAll() throws RejectedMessageException {
       for (SiteSession s : sites.values()) {
         toSites.addAll(coordinator.onHello(s.siteId(), s.hello()));
+        noteEnded();
       }
     }
 
-    void step() throws RejectedMessageException {
-      int before = coordinator.history().size();
+    /** Delivers batches until a round ends or nothing moves; then passes the next deadline. */
+    void step() throws RejectedMessageException, InterruptedException {
       while (!toSites.isEmpty()) {
-        Outbound o = toSites.poll();
-        Envelope e = o.envelope();
-        String site = o.siteId();
-        if (e.hasRoundStart() && !Long.valueOf(e.getRound()).equals(roundOf.get(site))) {
-          roundOf.put(site, e.getRound());
-          diesAt.put(site, random.nextDouble() < dropout ? random.nextInt(PHASES.length) : Integer.MAX_VALUE);
+        List<Delivery> batch = new ArrayList<>(toSites.size());
+        while (!toSites.isEmpty()) {
+          batch.add(new Delivery(toSites.poll()));
         }
-        int phase = phaseOf(e);
-        if (phase >= 0 && phase >= diesAt.getOrDefault(site, Integer.MAX_VALUE) && e.getRound() == roundOf.get(site)) {
-          continue; // this site has vanished for the rest of the round
-        }
-        List<Envelope> replies;
-        try {
-          replies = sites.get(site).onEnvelope(e);
-        } catch (RuntimeException failure) {
-          // A site whose local training fails (e.g. the global model has diverged to NaN) falls
-          // silent for the rest of the round, as a crashed site agent would; the coordinator
-          // drops it at the deadline.
-          diesAt.put(site, phase < 0 ? 0 : phase);
-          siteFailures++;
-          continue;
-        }
-        for (Envelope reply : replies) {
-          toSites.addAll(coordinator.onEnvelope(site, reply));
-        }
-        if (coordinator.history().size() > before) {
+        decide(batch);
+        handle(batch);
+        if (feed(batch)) {
           return;
         }
       }
       clock.millis += PHASE_TIMEOUT.toMillis() + 1;
       toSites.addAll(coordinator.onTick());
+      noteEnded();
+      deliverLate();
+    }
+
+    /** In queue order: draws the fate of each site at its RoundStart, and drops what a silent site would not answer. */
+    private void decide(List<Delivery> batch) {
+      for (Delivery d : batch) {
+        Envelope e = d.outbound.envelope();
+        Fate fate = fates.get(d.site());
+        if (e.hasRoundStart() && (fate == null || fate.round != e.getRound())) {
+          fate = draw(e.getRound());
+          fates.put(d.site(), fate);
+        }
+        boolean silent = fate != null && d.phase >= 0 && d.phase >= fate.silentFrom && d.round() == fate.round;
+        d.delivered = !silent;
+        if (silent && d.phase == fate.silentFrom) {
+          countsOf(d.round()).dropped[d.phase]++;
+        }
+      }
+    }
+
+    private Fate draw(long round) {
+      // The uniform-phase draw comes first and uses the stream it always used, so runs with only
+      // --dropout keep their results; the other draws are made whether or not their option is set.
+      int silentFrom = anyPhase.nextDouble() < dropout.anyPhase() ? anyPhase.nextInt(PHASES.length) : Integer.MAX_VALUE;
+      double adv = perPhase.nextDouble();
+      double shr = perPhase.nextDouble();
+      double msk = perPhase.nextDouble();
+      double str = straggling.nextDouble();
+      if (silentFrom == Integer.MAX_VALUE) {
+        if (adv < dropout.afterAdvertise()) {
+          silentFrom = 1;
+        } else if (shr < dropout.afterShare()) {
+          silentFrom = 2;
+        } else if (msk < dropout.afterMask()) {
+          silentFrom = 3;
+        }
+      }
+      boolean straggler = silentFrom > 2 && str < dropout.stragglers();
+      if (straggler) {
+        silentFrom = 3; // it is cut at the masking deadline and hears nothing more this round
+      }
+      return new Fate(round, silentFrom, straggler);
+    }
+
+    /** Each site handles its delivered envelopes of the batch in order; sites run in parallel. */
+    private void handle(List<Delivery> batch) throws InterruptedException {
+      Map<String, List<Delivery>> bySite = new java.util.LinkedHashMap<>();
+      for (Delivery d : batch) {
+        if (d.delivered) {
+          bySite.computeIfAbsent(d.site(), k -> new ArrayList<>()).add(d);
+        }
+      }
+      if (siteWork == null || bySite.size() < 2) {
+        for (List<Delivery> ds : bySite.values()) {
+          handleSite(ds);
+        }
+        return;
+      }
+      List<Callable<Void>> tasks = new ArrayList<>(bySite.size());
+      for (List<Delivery> ds : bySite.values()) {
+        tasks.add(() -> {
+          handleSite(ds);
+          return null;
+        });
+      }
+      for (Future<Void> f : siteWork.invokeAll(tasks)) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("simulated site failed outside its round handling: " + e.getCause(), e.getCause());
+        }
+      }
+    }
+
+    private void handleSite(List<Delivery> ds) {
+      SiteSession site = sites.get(ds.get(0).site());
+      long failedRound = -1;
+      int failedFrom = Integer.MAX_VALUE;
+      for (Delivery d : ds) {
+        if (d.round() == failedRound && d.phase >= 0 && d.phase >= failedFrom) {
+          d.delivered = false; // the site has crashed for the rest of this round
+          continue;
+        }
+        try {
+          d.replies = site.onEnvelope(d.outbound.envelope());
+        } catch (RejectedMessageException ex) {
+          d.rejected = ex;
+          return;
+        } catch (RuntimeException failure) {
+          d.failure = failure;
+          failedRound = d.round();
+          failedFrom = d.phase < 0 ? 0 : d.phase;
+        }
+      }
+    }
+
+    /** In queue order: the replies reach the coordinator. Returns whether a round ended. */
+    private boolean feed(List<Delivery> batch) throws RejectedMessageException {
+      for (Delivery d : batch) {
+        if (d.rejected != null) {
+          throw d.rejected;
+        }
+        if (!d.delivered) {
+          continue;
+        }
+        String site = d.site();
+        Fate fate = fates.get(site);
+        if (d.failure != null) {
+          // A site whose local training fails (e.g. the global model has diverged to NaN) falls
+          // silent for the rest of the round, as a crashed site agent would; the coordinator
+          // drops it at the deadline.
+          int from = d.phase < 0 ? 0 : d.phase;
+          if (fate != null && fate.round == d.round()) {
+            fate.silentFrom = Math.min(fate.silentFrom, from);
+          }
+          if (d.phase >= 0) {
+            countsOf(d.round()).dropped[d.phase]++;
+          }
+          siteFailures++;
+          continue;
+        }
+        boolean straggling = fate != null && fate.straggler && fate.round == d.round() && d.phase == 2;
+        for (Envelope reply : d.replies) {
+          if (straggling) {
+            late.add(new Outbound(site, reply));
+          } else {
+            toSites.addAll(coordinator.onEnvelope(site, reply));
+            noteEnded();
+          }
+        }
+      }
+      return !ended.isEmpty();
+    }
+
+    /**
+     * Stragglers' data-use records and masked inputs reach the coordinator after the masking
+     * deadline. The coordinator refuses them, as the network coordinator refuses a message after it
+     * has cut the sender: the site is not charged by the coordinator and no data use is logged,
+     * though the site has charged its own budget before releasing anything.
+     */
+    private void deliverLate() {
+      List<Outbound> pending = new ArrayList<>(late);
+      late.clear();
+      for (Outbound o : pending) {
+        try {
+          coordinator.onEnvelope(o.siteId(), o.envelope());
+          throw new IllegalStateException("the coordinator accepted " + o.envelope().getBodyCase() + " of straggler '"
+              + o.siteId() + "' after the masking deadline of round " + o.envelope().getRound());
+        } catch (RejectedMessageException expected) {
+          if (o.envelope().hasMaskedInput()) {
+            Counts c = countsOf(o.envelope().getRound());
+            c.dropped[2]++;
+            c.stragglersCut++;
+          }
+        }
+      }
+    }
+
+    private Counts countsOf(long round) {
+      return counts.computeIfAbsent(round, r -> new Counts());
+    }
+
+    /** Records rounds that have just ended, with the accounts at that moment. */
+    private void noteEnded() {
+      List<RoundSummary> history = coordinator.history();
+      while (historySeen < history.size()) {
+        RoundSummary s = history.get(historySeen++);
+        double siteMax = 0;
+        for (SiteSession site : sites.values()) {
+          siteMax = Math.max(siteMax, site.spentEpsilon());
+        }
+        ended.add(new Ended(s, coordinator.epsilonSpent(), siteMax, countsOf(s.round())));
+        counts.keySet().removeIf(r -> r < s.round());
+      }
     }
 
     private static int phaseOf(Envelope e) {
@@ -335,15 +575,9 @@ public final class InProcessFederation {
     return SigningKey.fromSeed(sha256(("fedtel-sim-key/" + seed + "/" + who).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
-  /** A SecureRandom whose output is fixed by the seed (SHA1PRNG seeded before first use): simulations only. */
+  /** A SecureRandom whose output is fixed by the seed (an AES-CTR keystream): simulations only. */
   static SecureRandom deterministicRandom(long seed, String who) {
-    try {
-      SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
-      r.setSeed(sha256(("fedtel-sim-random/" + seed + "/" + who).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      return r;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA1PRNG is missing from this JDK", e);
-    }
+    return new SeededStream(sha256(("fedtel-sim-random/" + seed + "/" + who).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   private static byte[] sha256(byte[] b) {

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.simulations.experiment.Dropout;
 import org.fedtel.simulations.experiment.ResultsCsv;
 import org.fedtel.simulations.experiment.RoundRecord;
 import org.fedtel.simulations.experiment.RunKind;
@@ -35,7 +38,14 @@ class InProcessFederationTest {
     // clipped updates) stops swamping the model; at 50 the model still trains.
     RunSpec spec = new RunSpec("federated_distributed_eps50_drop0.0", RunKind.FEDERATED, "distributed", 50, 1e-5, 0.0, 11);
     List<RoundRecord> a = InProcessFederation.run(sites, spec, SETTINGS, r -> {});
-    List<RoundRecord> b = InProcessFederation.run(sites, spec, SETTINGS, r -> {});
+    // The sites' work on two threads: the coordinator sees their replies in the same order.
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    List<RoundRecord> b;
+    try {
+      b = InProcessFederation.run(sites, spec, SETTINGS, r -> {}, pool);
+    } finally {
+      pool.shutdownNow();
+    }
     assertEquals(SETTINGS.rounds(), a.size());
     for (int i = 0; i < a.size(); i++) {
       assertEquals(ResultsCsv.row(spec, strip(a.get(i))), ResultsCsv.row(spec, strip(b.get(i))), "round " + (i + 1));
@@ -70,15 +80,14 @@ class InProcessFederationTest {
         assertEquals(acc.epsilon(spec.delta()), a.get(r).epsilonPerSite()[i], 1e-9, "site " + i + " round " + (r + 1));
       }
     }
-    RoundRecord first = a.get(0);
     RoundRecord last = a.get(a.size() - 1);
     for (double e : last.epsilonPerSite()) {
       maxFinal = Math.max(maxFinal, e);
       assertTrue(e <= spec.epsilon(), "within the target: " + e);
     }
     assertTrue(maxFinal > 0.99 * spec.epsilon(), "the calibrated multiplier spends the target: " + maxFinal);
-    assertTrue(Double.isFinite(last.trainLoss()) && last.trainLoss() < first.trainLoss(),
-        "DP-SGD lowers the training loss: " + first.trainLoss() + " -> " + last.trainLoss());
+    // Mode local releases only the DP-SGD update: no training loss leaves a site.
+    assertTrue(Double.isNaN(last.trainLoss()), "no loss is released in mode local: " + last.trainLoss());
   }
 
   @Test
@@ -113,6 +122,75 @@ class InProcessFederationTest {
     assertTrue(f.quality().rocAuc() > l.quality().rocAuc(), "federated ROC-AUC " + f.quality().rocAuc() + " vs local " + l.quality().rocAuc());
   }
 
+  /** Runs 4 rounds without privacy (fast) with the given dropout. */
+  private static List<RoundRecord> run(Dropout dropout, long seed) throws Exception {
+    RunSpec spec = new RunSpec("federated-nodp_" + dropout.idPart(), RunKind.FEDERATED_NO_PRIVACY, "none",
+        Double.POSITIVE_INFINITY, 1e-5, dropout, seed);
+    return InProcessFederation.run(sites, spec, new SimulationSettings(5, 1, 32, 0.05, "fedavg", 1.0, 1.0, 32), r -> {});
+  }
+
+  @Test
+  void dropoutAtAChosenPhaseDropsSitesInThatPhaseOnly() throws Exception {
+    Dropout[] options = {new Dropout(0, 0.3, 0, 0, 0), new Dropout(0, 0, 0.3, 0, 0), new Dropout(0, 0, 0, 0.3, 0)};
+    for (int k = 0; k < options.length; k++) {
+      int phase = k + 1; // after advertise -> share, after share -> mask, after mask -> unmask
+      List<RoundRecord> rounds = run(options[k], 21);
+      int dropped = 0;
+      for (RoundRecord r : rounds) {
+        int[] d = r.droppedByPhase();
+        for (int p = 0; p < d.length; p++) {
+          if (p != phase) {
+            assertEquals(0, d[p], options[k] + ": round " + r.round() + " dropped in phase " + RoundRecord.PHASES.get(p));
+          }
+        }
+        dropped += d[phase];
+        assertEquals(0, r.stragglersCut());
+        if (r.survivors() > 0) {
+          // Sites that vanish after sending their masked input are still in the aggregate.
+          assertEquals(phase == 3 ? r.sampled() : r.sampled() - d[phase], r.survivors(), options[k] + " round " + r.round());
+        }
+      }
+      assertTrue(dropped > 0, options[k] + ": some site dropped in phase " + RoundRecord.PHASES.get(phase));
+    }
+    List<RoundRecord> none = run(Dropout.NONE, 21);
+    for (RoundRecord r : none) {
+      assertArrayEquals(new int[4], r.droppedByPhase(), "no dropout, no drops");
+      assertEquals(r.sampled(), r.survivors());
+    }
+  }
+
+  @Test
+  void stragglersAreCutAtTheMaskingDeadlineAndTheCoordinatorChargesOnlySurvivors() throws Exception {
+    RunSpec spec = new RunSpec("federated_distributed_eps50_drop0.0_strag0.3", RunKind.FEDERATED, "distributed", 50, 1e-5,
+        new Dropout(0, 0, 0, 0, 0.3), 23);
+    SimulationSettings settings = new SimulationSettings(4, 1, 32, 0.05, "fedavg", 1.0, 1.0, 32);
+    List<RoundRecord> rounds = InProcessFederation.run(sites, spec, settings, r -> {});
+    int cut = 0;
+    for (RoundRecord r : rounds) {
+      int[] d = r.droppedByPhase();
+      assertEquals(d[2], r.stragglersCut(), "only stragglers are dropped, all in the masking phase: round " + r.round());
+      assertEquals(0, d[0] + d[1] + d[3]);
+      cut += r.stragglersCut();
+      if (r.survivors() > 0) {
+        assertEquals(r.sampled() - r.stragglersCut(), r.survivors(), "round " + r.round());
+      }
+      assertTrue(r.maxEpsilonChargedBySite() >= r.maxEpsilon(), "a site pays at least what the coordinator charges it");
+    }
+    assertTrue(cut > 0, "some stragglers were cut");
+    // The coordinator charges a site in a round exactly when its input reached the aggregate:
+    // the sites whose epsilon grew are as many as the survivors, never the stragglers.
+    double[] before = new double[sites.size()];
+    for (RoundRecord r : rounds) {
+      double[] now = r.epsilonPerSite();
+      int charged = 0;
+      for (int i = 0; i < now.length; i++) {
+        charged += now[i] > before[i] ? 1 : 0;
+      }
+      assertEquals(r.survivors(), charged, "sites charged by the coordinator in round " + r.round());
+      before = now;
+    }
+  }
+
   private static RoundRecord last(List<RoundRecord> rounds) {
     return rounds.get(rounds.size() - 1);
   }
@@ -137,6 +215,7 @@ class InProcessFederationTest {
 
   /** Round time is the one column that is not reproducible. */
   private static RoundRecord strip(RoundRecord r) {
-    return new RoundRecord(r.runId(), r.round(), r.trainLoss(), r.quality(), r.epsilonPerSite(), r.sampled(), r.survivors(), 0);
+    return new RoundRecord(r.runId(), r.round(), r.trainLoss(), r.quality(), r.epsilonPerSite(), r.sampled(), r.survivors(),
+        r.droppedByPhase(), r.stragglersCut(), r.maxEpsilonChargedBySite(), 0);
   }
 }
