@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *       A record is fsynced before {@link #charged} returns, i.e. before the session releases
  *       anything derived from the data. A failing last record is what a crash mid-append leaves (its
  *       charge was never acknowledged, so nothing was released): it is cut back and reported in
- *       {@link #recovery()}. A failing record with data after it is corruption and an error naming
- *       the file and offset. The header is written once, by an atomic rename, so it is never torn.</li>
+ *       {@link #recovery()}, and so is zero fill after the last good record. A failing record with
+ *       other data after it is corruption and an error naming the file and offset. The header is written once, by an atomic rename, so it is never torn.</li>
  *   <li>{@code checkpoint.note}: the last accepted signed checkpoint (C2SP signed note), replaced by
  *       write to a temporary file, fsync, atomic rename and directory fsync.</li>
  *   <li>{@code lock}: held while the state is open, so two agents cannot spend from one budget.</li>
@@ -184,6 +184,10 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
       if (crc != crc(bytes, off, RECORD_BYTES - 4)) {
         if (off + RECORD_BYTES == bytes.length) {
           torn = "a last record failing its checksum at offset " + off;
+          break;
+        }
+        if (zeros(bytes, off)) {
+          torn = (bytes.length - off) + " bytes of zero fill at offset " + off; // space allocated, data never written
           break;
         }
         throw new SiteStateException(file, off, "charge record fails its checksum, and " + (bytes.length - off - RECORD_BYTES)
@@ -367,6 +371,15 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
     b.put(MAGIC).putShort((short) id.length).put(id);
     b.putInt(crc(b.array(), 0, b.position()));
     return b.array();
+  }
+
+  private static boolean zeros(byte[] bytes, int from) {
+    for (int i = from; i < bytes.length; i++) {
+      if (bytes[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static int crc(byte[] bytes, int off, int len) {

@@ -173,6 +173,14 @@ class SiteStateTest {
     try (SiteState s = SiteState.open(state(), "site-1")) {
       assertFalse(s.recovery().repaired(), "the cut is durable");
     }
+    // Zero fill of several records' length (space allocated, data never written) is a torn tail too.
+    long before = Files.size(charges());
+    Files.write(charges(), new byte[3 * SiteState.RECORD_BYTES + 4], StandardOpenOption.APPEND);
+    try (SiteState s = SiteState.open(state(), "site-1")) {
+      assertEquals(3 * SiteState.RECORD_BYTES + 4, s.recovery().bytesCut());
+      assertTrue(s.recovery().tornTail().contains("zero fill at offset " + before), s.recovery().tornTail());
+      assertEquals(2, s.charges().size());
+    }
   }
 
   @Test
