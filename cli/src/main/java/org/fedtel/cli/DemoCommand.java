@@ -149,7 +149,13 @@ final class DemoCommand implements Callable<Integer> {
           PrivacyBudget budget = new PrivacyBudget(BUDGET_EPSILON, DELTA);
           Witness witness = new Witness(s.id(), c.signingKey(), logKey);
           SiteClient[] self = new SiteClient[1];
-          LocalTrainer trainer = new AutoencoderTrainer(model, s.train());
+          // The held-out day also scores each round's starting model; only its confusion fractions leave
+          // the site, inside the noised aggregate (monitoring only: nothing is selected on them).
+          boolean[] anomalous = new boolean[s.testLabels().length];
+          for (int i = 0; i < anomalous.length; i++) {
+            anomalous[i] = s.testLabels()[i] != null;
+          }
+          LocalTrainer trainer = new AutoencoderTrainer(model, s.train()).validation(s.test(), anomalous);
           if (s.id().equals("site-4")) {
             trainer = new DroppingTrainer(trainer, () -> self[0].dropConnection());
           }
@@ -160,6 +166,8 @@ final class DemoCommand implements Callable<Integer> {
           clients.add(self[0]);
           self[0].start();
         }
+        o.println("   (loss and val F1 are decoded from the noised secure aggregate: under site-level DP with "
+            + SITES + " sites they carry the mechanism's noise; val F1 is of the model each round starts from)");
         int shown = 0;
         try (Progress progress = Progress.start("rounds", rounds)) {
           while (true) {
@@ -176,7 +184,10 @@ final class DemoCommand implements Callable<Integer> {
               if (r.committed()) {
                 StringBuilder eps = new StringBuilder();
                 new java.util.TreeMap<>(r.epsilonSpent()).forEach((id, e) -> eps.append(String.format(Locale.ROOT, " %s=%.2f", id, e)));
-                o.printf(Locale.ROOT, "   round %2d  loss %.4f  survivors %d/%d %s  epsilon:%s%n", r.round(), r.meanTrainLoss(),
+                Double f1 = r.metrics().get("val_f1");
+                o.printf(Locale.ROOT, "   round %2d  loss %.3f (noise sd %.2f)  val F1 %s  survivors %d/%d %s  epsilon:%s%n", r.round(),
+                    r.meanTrainLoss(), r.metrics().getOrDefault("train_loss_noise_sd", 0.0),
+                    f1 == null ? "n/a  " : String.format(Locale.ROOT, "%.3f", f1),
                     r.survivors().size(), r.survivors().size() + r.failures().size(),
                     r.failures().isEmpty() ? "" : "(dropped: " + r.failures().get(0).siteId() + ", " + r.failures().get(0).reason() + ")",
                     eps);

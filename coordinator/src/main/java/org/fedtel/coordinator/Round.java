@@ -472,13 +472,22 @@ final class Round {
       return Map.of();
     }
     double[] stats = java.util.Arrays.copyOfRange(sum, global.length, sum.length);
+    int n = maskedSites.size();
+    double lossSd = 0;
     if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
       double scale = RoundStatistics.distributedScale(spec.getClipShare(), settings.clipNorm());
       for (int i = 0; i < stats.length; i++) {
         stats[i] /= scale;
       }
+      // The rotation is orthonormal, so every decoded coordinate carries the aggregate's noise std
+      // (calibrated at min_survivors; each extra survivor adds its share).
+      double sd = SecureAggregation.distributedDp(privacyFor(null), inputLength(), settings.modulusBits()).aggregateNoiseStddev()
+          * Math.sqrt(Math.max(1.0, (double) n / settings.minParticipants()));
+      lossSd = sd / scale / n * spec.getLossBound();
     }
-    return RoundStatistics.metrics(stats, 0, maskedSites.size(), spec.getLossBound());
+    Map<String, Double> m = new java.util.LinkedHashMap<>(RoundStatistics.metrics(stats, 0, n, spec.getLossBound()));
+    m.put("train_loss_noise_sd", lossSd);
+    return m;
   }
 
   private Step abort(String reason) {

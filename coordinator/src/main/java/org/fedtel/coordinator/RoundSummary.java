@@ -16,8 +16,9 @@ import org.fedtel.coordinator.strategy.SiteFailure;
  * @param meanTrainLoss mean of the survivors' local training loss, decoded from the aggregate (noisy under
  *     distributed DP; NaN if aborted or the round carried no statistics, as in privacy mode local)
  * @param metrics the round's statistics decoded from the aggregate ({@link RoundStatistics#metrics}:
- *     train_loss, val_sites, val_precision, val_recall, val_f1 of the model the round started from);
- *     empty when the round carried none
+ *     train_loss, val_sites, val_precision, val_recall, val_f1 of the model the round started from;
+ *     and train_loss_noise_sd, the standard deviation of the DP noise on train_loss before clamping,
+ *     0 without DP); empty when the round carried none
  * @param epsilonSpent ε spent so far per participating site after this round, as the coordinator accounts it
  * @param model the new global model (null when aborted; the engine's history keeps it only for the
  *     latest round, so memory does not grow with the number of rounds)
