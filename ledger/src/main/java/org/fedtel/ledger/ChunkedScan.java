@@ -111,7 +111,9 @@ final class ChunkedScan {
       return t;
     });
     BlockingQueue<Future<Chunk>> queue = new ArrayBlockingQueue<>(2 * threads + 2);
-    Thread reader = new Thread(() -> read(pool, queue), "ledger-read");
+    // Visited chunks go back to the reader: their buffers are reused rather than allocated and zeroed.
+    BlockingQueue<Chunk> spare = new ArrayBlockingQueue<>(2 * threads + 4);
+    Thread reader = new Thread(() -> read(pool, queue, spare), "ledger-read");
     reader.setDaemon(true);
     reader.start();
     try {
@@ -129,6 +131,9 @@ final class ChunkedScan {
         }
         c.join(range, c.first + c.count);
         current = null;
+        if (c.end == null && c.failure == null) {
+          spare.offer(c);
+        }
         if (c.failure instanceof LedgerException e) {
           throw e;
         }
@@ -156,8 +161,8 @@ final class ChunkedScan {
   /** Whole records of the file, their checksums checked and their subtrees hashed by {@link #hash}. */
   private static final class Chunk {
     /** Index of the first entry, file offset of {@code buf[0]}. */
-    final long first;
-    final long base;
+    long first;
+    long base;
     byte[] buf;
     /** Entry i is {@code buf[offsets[i], offsets[i] + lengths[i])}, after its 4-byte length. */
     int[] offsets;
@@ -171,8 +176,9 @@ final class ChunkedScan {
      * being the leaves).
      */
     byte[] tree;
-    int[] levelStart;
-    long[] levelFirst;
+    final int[] levelStart = new int[64];
+    final long[] levelFirst = new long[64];
+    int levels;
     /** What the reader stopped on after the last record: the end of the file, or a failure. */
     EntryLog.Scan end;
     Exception failure;
@@ -183,6 +189,15 @@ final class ChunkedScan {
       this.buf = buf;
       offsets = new int[entries];
       lengths = new int[entries];
+    }
+
+    /** This (visited) chunk's arrays for new records from entry {@code first} at file offset {@code base}. */
+    Chunk reuse(long first, long base) {
+      this.first = first;
+      this.base = base;
+      count = 0;
+      good = 0;
+      return this;
     }
 
     void add(int offset, int length) {
@@ -210,15 +225,16 @@ final class ChunkedScan {
         }
       }
       long end = first + good;
-      int levels = 1;
+      levels = 1;
       int nodes = good;
       while ((end >>> levels) > ((first + (1L << levels) - 1) >>> levels)) {
         nodes += (int) ((end >>> levels) - ((first + (1L << levels) - 1) >>> levels));
         levels++;
       }
-      tree = new byte[nodes * HASH];
-      levelStart = new int[levels];
-      levelFirst = new long[levels];
+      if (tree == null || tree.length < nodes * HASH) {
+        tree = new byte[nodes * HASH];
+      }
+      levelStart[0] = 0;
       levelFirst[0] = first;
       for (int i = 0; i < good; i++) {
         // SHA-256(0x00 ‖ entry): the byte before the entry is the low byte of its length field, no
@@ -254,7 +270,7 @@ final class ChunkedScan {
     void join(CompactRange range, long to) {
       long p = first;
       while (p < to) {
-        int l = Math.min(Long.numberOfTrailingZeros(p), levelStart.length - 1);
+        int l = Math.min(Long.numberOfTrailingZeros(p), levels - 1);
         while (p + (1L << l) > to) {
           l--;
         }
@@ -265,8 +281,8 @@ final class ChunkedScan {
   }
 
   /** The reader thread: records into chunks, each handed to the pool in file order. */
-  private void read(ExecutorService pool, BlockingQueue<Future<Chunk>> queue) {
-    Reader in = new Reader();
+  private void read(ExecutorService pool, BlockingQueue<Future<Chunk>> queue, BlockingQueue<Chunk> spare) {
+    Reader in = new Reader(spare);
     Chunk last;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       in.channel = ch;
@@ -288,11 +304,16 @@ final class ChunkedScan {
    * the bytes read past its last record are carried into the next chunk's buffer.
    */
   private final class Reader {
+    final BlockingQueue<Chunk> spare;
     FileChannel channel;
     Chunk chunk;
     /** File offset of the next byte to read into {@code chunk.buf[limit]}. */
     long filePos;
     int limit;
+
+    Reader(BlockingQueue<Chunk> spare) {
+      this.spare = spare;
+    }
 
     Chunk readAll(ExecutorService pool, BlockingQueue<Future<Chunk>> queue)
         throws IOException, LedgerException, InterruptedException {
@@ -370,10 +391,19 @@ final class ChunkedScan {
         throws InterruptedException {
       Chunk c = chunk;
       int carried = limit - at;
+      Chunk next = spare.poll();
       // The next buffer keeps the size this one grew to, but not that of a single huge entry.
-      byte[] buf = new byte[Math.max(carried + READ, Math.min(c.buf.length, chunkBytes + READ))];
-      System.arraycopy(c.buf, at, buf, 0, carried);
-      chunk = new Chunk(index, c.base + at, buf, c.offsets.length);
+      int size = Math.max(carried + READ, Math.min(c.buf.length, chunkBytes + READ));
+      if (next == null) {
+        next = new Chunk(index, c.base + at, new byte[size], c.offsets.length);
+      } else {
+        next.reuse(index, c.base + at);
+        if (next.buf.length < carried + READ || next.buf.length > 2 * size) {
+          next.buf = new byte[size];
+        }
+      }
+      System.arraycopy(c.buf, at, next.buf, 0, carried);
+      chunk = next;
       limit = carried;
       queue.put(pool.submit(c::hash));
       return 0;

@@ -1,5 +1,8 @@
 package org.fedtel.ledger;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -202,15 +205,24 @@ final class EntryHeader {
     return true;
   }
 
-  /** ASCII is valid UTF-8 (which proto3 requires of strings); anything else is left to protobuf to judge. */
+  /**
+   * ASCII is valid UTF-8 (which proto3 requires of strings); anything else is left to protobuf to
+   * judge. Eight bytes at a time: a round_aborted reason is most of the bytes the audit reads.
+   */
   private static boolean ascii(byte[] b, int from, int n) {
-    for (int i = from; i < from + n; i++) {
-      if (b[i] < 0) {
-        return false;
-      }
+    int i = from;
+    int to = from + n;
+    long high = 0;
+    for (; i + 8 <= to; i += 8) {
+      high |= (long) LONGS.get(b, i);
     }
-    return true;
+    for (; i < to; i++) {
+      high |= b[i];
+    }
+    return (high & 0x8080808080808080L) == 0;
   }
+
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** A tag of one or two bytes with a non-zero field number, or -1 (parse fully then). */
   private int tag(byte[] b) {
