@@ -99,6 +99,16 @@ public final class Federation {
 
   /** A site completed the handshake and said hello. Its identity comes from its certificate. */
   public List<Outbound> onHello(String siteId, Envelope envelope) throws RejectedMessageException {
+    return onHello(siteId, new byte[0], envelope);
+  }
+
+  /**
+   * A site's first message on a new connection, with the DER certificate it authenticated with. The
+   * certificate is relayed in the round's KeyList, so that every site can verify every other site's
+   * signed keys against the consortium CA (Bonawitz et al. 2017, section 6: the server relays the
+   * clients' certified signing keys).
+   */
+  public List<Outbound> onHello(String siteId, byte[] certificate, Envelope envelope) throws RejectedMessageException {
     if (!envelope.getSenderId().equals(siteId)) {
       throw new RejectedMessageException(Reason.SENDER_MISMATCH,
           "envelope says it is from '" + envelope.getSenderId() + "' but the connection is authenticated as '" + siteId + "'");
@@ -116,6 +126,7 @@ public final class Federation {
     } else {
       site.update(hello);
     }
+    site.certificate = certificate.clone();
     site.connected = true;
     site.lastSequence = envelope.getSequence();
     site.lastSeenMillis = clock.millis();

@@ -264,7 +264,7 @@ final class Round {
           return;
         }
         expect(e, e.hasAdvertiseKeys(), "AdvertiseKeys or RoundDecision");
-        secagg.advertise(siteId, e.getAdvertiseKeys());
+        secagg.advertise(siteId, sites.get(siteId).certificate, e.getAdvertiseKeys());
       }
       case SHARE -> {
         expect(e, e.hasEncryptedShares(), "EncryptedShares");

@@ -36,7 +36,8 @@ public interface SecAggServer {
     return params().getVectorLength();
   }
 
-  void advertise(String siteId, AdvertiseKeys keys) throws RejectedMessageException;
+  /** @param certificate the site's DER certificate, relayed in the KeyList (empty if keys are known out of band) */
+  void advertise(String siteId, byte[] certificate, AdvertiseKeys keys) throws RejectedMessageException;
 
   KeyList keyList() throws AggregationFailedException;
 

@@ -79,9 +79,9 @@ public final class SecureAggregation {
       return params;
     }
 
-    @Override public void advertise(String siteId, AdvertiseKeys keys) throws RejectedMessageException {
+    @Override public void advertise(String siteId, byte[] certificate, AdvertiseKeys keys) throws RejectedMessageException {
       try {
-        engine.receiveAdvertisement(siteId, new byte[0], new org.fedtel.crypto.secagg.AdvertiseKeys(round,
+        engine.receiveAdvertisement(siteId, certificate, new org.fedtel.crypto.secagg.AdvertiseKeys(round,
             keys.getCipherPublicKey().toByteArray(), keys.getMaskPublicKey().toByteArray(), keys.getSignature().toByteArray()));
       } catch (SecAggException | IllegalArgumentException e) {
         throw rejected(e);

@@ -17,6 +17,8 @@ final class SiteRecord {
   long checkpointSize;
   /** Recorded as budget-exhausted in the ledger: never sampled again (the auditor checks this). */
   boolean exhausted;
+  /** DER certificate of the site's current connection (empty when the carrier has none, as in simulations). */
+  byte[] certificate = new byte[0];
   private final PrivacyBudget budget;
 
   SiteRecord(String id, Hello hello, double settingsDelta) {

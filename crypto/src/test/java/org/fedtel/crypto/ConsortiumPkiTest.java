@@ -131,6 +131,14 @@ class ConsortiumPkiTest {
     SecAggException e = assertThrows(SecAggException.class, () -> keys.signingKey("beta", a.certificateDer()));
     assertEquals(SecAggException.Reason.BAD_SIGNATURE, e.reason());
     assertThrows(SecAggException.class, () -> keys.signingKey("alpha", foreign.certificateDer()));
+    // Relayed certificates are verified; a site relayed without one must be known out of band.
+    VerifyingKey outOfBand = SigningKey.fromSeed(new byte[SigningKey.SEED_LENGTH]).verifyingKey();
+    PeerKeys mixed = PeerKeys.certifiedOrKnown(keys, java.util.Map.of("gamma", outOfBand));
+    assertEquals(a.signingKey().verifyingKey(), mixed.signingKey("alpha", a.certificateDer()));
+    assertEquals(outOfBand, mixed.signingKey("gamma", new byte[0]));
+    assertEquals(SecAggException.Reason.UNKNOWN_SITE,
+        assertThrows(SecAggException.class, () -> mixed.signingKey("alpha", new byte[0])).reason());
+    assertThrows(SecAggException.class, () -> mixed.signingKey("gamma", foreign.certificateDer()));
   }
 
   /** A round in which every site's keys are checked against certificates relayed by the server. */

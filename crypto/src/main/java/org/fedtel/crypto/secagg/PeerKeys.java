@@ -18,6 +18,17 @@ public interface PeerKeys {
    */
   VerifyingKey signingKey(String siteId, byte[] certificate) throws SecAggException;
 
+  /**
+   * Relayed certificates verified by {@code certified} (e.g. {@code ConsortiumTrust.peerKeys()}: the
+   * certificate must chain to the consortium CA and name the site); a site relayed without a
+   * certificate is looked up in {@code known} (keys trusted out of band), else refused.
+   */
+  static PeerKeys certifiedOrKnown(PeerKeys certified, Map<String, VerifyingKey> known) {
+    PeerKeys outOfBand = of(known);
+    return (siteId, certificate) -> certificate.length == 0 ? outOfBand.signingKey(siteId, certificate)
+        : certified.signingKey(siteId, certificate);
+  }
+
   /** Keys trusted out of band; relayed certificates must be empty. */
   static PeerKeys of(Map<String, VerifyingKey> keys) {
     Map<String, VerifyingKey> copy = Map.copyOf(keys);
