@@ -185,6 +185,25 @@ class SiteCommandTest {
     assertTrue(second.contains("(threshold") && second.contains("model of round 1)"),
         "round 2 started from round 1's model, known by its hash from before the restart:\n" + second);
     assertTrue(lines.size() > firstLines.size(), "the anomaly appended between the runs is detected:\n" + String.join("\n", lines));
+
+    // The same flags as `fedtel detect` with the detector the site saved (round 1's model, the site's threshold),
+    // on the windows of the second pass (ending at data row 160 or later).
+    Path flags = dir.resolve("detect.csv");
+    assertEquals(0, Main.run("detect", "--model", dir.resolve("state-site-1").resolve("global.model").toString(),
+        "--input", live.toString(), "--out", flags.toString()));
+    List<String> expected = new ArrayList<>();
+    for (String line : Files.readAllLines(flags).subList(1, Files.readAllLines(flags).size())) {
+      String[] f = line.split(",", -1); // node,timestamp,row,score,anomalous,label
+      if (Long.parseLong(f[2]) >= 160 && f[4].equals("1")) {
+        expected.add(f[0] + "," + f[1] + "," + f[3]);
+      }
+    }
+    List<String> appended = new ArrayList<>();
+    for (String line : lines.subList(firstLines.size(), lines.size())) {
+      String[] f = line.split(",");
+      appended.add(f[0] + "," + f[1] + "," + f[2]);
+    }
+    assertEquals(expected, appended);
   }
 
   @Test
@@ -226,7 +245,7 @@ class SiteCommandTest {
       list.forEach(p -> s.add(p.getFileName().toString()));
     }
     if (live) {
-      assertTrue(s.remove("detections.csv") && s.remove("live-cursor"), s.toString());
+      assertTrue(s.remove("detections.csv") && s.remove("live-cursor") && s.remove("global.model"), s.toString());
     }
     return s;
   }

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Stream;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.TrainConfig;
@@ -223,13 +224,19 @@ public final class LiveScoring {
     synchronized (roundsByModel) {
       roundsByModel.put(HexFormat.of().formatHex(newModelHash), round);
     }
-    CompletableFuture<Pass> f = CompletableFuture.supplyAsync(() -> {
-      try {
-        return scoreNow();
-      } catch (IOException | LiveScoringException e) {
-        throw new CompletionException(e);
-      }
-    }, executor);
+    CompletableFuture<Pass> f;
+    try {
+      f = CompletableFuture.supplyAsync(() -> {
+        try {
+          return scoreNow();
+        } catch (IOException | LiveScoringException e) {
+          throw new CompletionException(e);
+        }
+      }, executor);
+    } catch (RejectedExecutionException e) {
+      // The agent is shutting down: the windows are scored by the next start's first pass.
+      return CompletableFuture.failedFuture(e);
+    }
     f.whenComplete((p, e) -> {
       if (e != null) {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -250,7 +257,10 @@ public final class LiveScoring {
     }
     String hash = HexFormat.of().formatHex(modelHash(params));
     if (!hash.equals(detectorHash)) {
-      detector = detectorFor(params);
+      AnomalyModel m = detectorFor(params);
+      // The detector as a file, so that `fedtel detect --model` flags what this pass flags.
+      SiteState.writeAtomically(modelFile(), m.encode());
+      detector = m;
       detectorHash = hash;
     }
     long modelRound;
@@ -301,6 +311,14 @@ public final class LiveScoring {
     LOG.info("live scoring: {} windows scored, {} anomalous (threshold {}, model round {})", counts[0], counts[1],
         model.threshold(), modelRound < 0 ? "unknown" : modelRound);
     return pass;
+  }
+
+  /**
+   * The detector of the latest pass ({@code global.model} next to the cursor): an {@link AnomalyModel}
+   * file for {@code fedtel detect --model}, with the global parameters and this site's threshold.
+   */
+  public Path modelFile() {
+    return cursorFile.resolveSibling("global.model");
   }
 
   /** The detector for {@code params}: the template's windows and scaler, threshold from the training windows. */

@@ -162,6 +162,13 @@ class LiveScoringTest {
     // Nothing new: nothing scored.
     assertEquals(0, scoring.roundCommitted(6, new byte[32]).get(60, TimeUnit.SECONDS).windowsScored());
     assertEquals(Set.of("live-scoring-test"), passThreads);
+    // The detector as a file for `fedtel detect --model`: the global parameters and the site's threshold.
+    AnomalyModel saved = AnomalyModel.decode(Files.readAllBytes(scoring.modelFile()));
+    assertEquals(m.sha256Hex(), saved.sha256Hex());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(scoring.modelFile())));
+    executor.shutdown();
+    ExecutionException rejected = assertThrows(ExecutionException.class, () -> scoring.roundCommitted(7, new byte[32]).get());
+    assertTrue(rejected.getCause() instanceof java.util.concurrent.RejectedExecutionException, rejected.toString());
   }
 
   @Test
