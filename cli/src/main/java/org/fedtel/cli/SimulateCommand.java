@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.fedtel.simulations.experiment.Dropout;
 import org.fedtel.simulations.experiment.Report;
 import org.fedtel.simulations.experiment.ResultsCsv;
 import org.fedtel.simulations.experiment.RunSpec;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Spec;
     description = {
       "An in-process federation of many sites on the same coordinator and site-agent engines as the "
           + "network deployment (secure aggregation, DP accounting, dropouts). List-valued options "
-          + "(--privacy, --epsilon, --dropout) span a sweep; local-only, centralized and non-private "
+          + "(--privacy, --epsilon, --dropout, --dropout-after-*, --stragglers) span a sweep; local-only, centralized and non-private "
           + "federated baselines run on the same split. Writes OUT/results.csv and OUT/report.html "
           + "(docs/SIMULATIONS.md)."
     })
@@ -101,8 +102,26 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--delta", defaultValue = "1e-5", description = "Target delta (default: ${DEFAULT-VALUE}).")
   double delta;
 
-  @Option(names = "--dropout", split = ",", defaultValue = "0", description = "Probability that a sampled site drops out of a round (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--dropout", split = ",", defaultValue = "0",
+      description = "Probability that a sampled site drops out of a round, in a uniformly chosen secure-aggregation phase (default: ${DEFAULT-VALUE}).")
   List<Double> dropout;
+
+  @Option(names = "--dropout-after-advertise", split = ",", defaultValue = "0", paramLabel = "P",
+      description = "Probability that a site that advertised its keys vanishes before sending its shares (default: ${DEFAULT-VALUE}).")
+  List<Double> dropoutAfterAdvertise;
+
+  @Option(names = "--dropout-after-share", split = ",", defaultValue = "0", paramLabel = "P",
+      description = "Probability that a site that sent its shares vanishes before training and masking (default: ${DEFAULT-VALUE}).")
+  List<Double> dropoutAfterShare;
+
+  @Option(names = "--dropout-after-mask", split = ",", defaultValue = "0", paramLabel = "P",
+      description = "Probability that a site that sent its masked input vanishes before unmasking (default: ${DEFAULT-VALUE}).")
+  List<Double> dropoutAfterMask;
+
+  @Option(names = "--stragglers", split = ",", defaultValue = "0", paramLabel = "P",
+      description = "Probability that a site reaching the masking phase is a straggler: it trains and pays, but its "
+          + "masked input arrives after the deadline and is cut (default: ${DEFAULT-VALUE}).")
+  List<Double> stragglers;
 
   @Option(names = "--no-baselines", description = "Skip the local-only, centralized and non-private runs.")
   boolean noBaselines;
@@ -112,6 +131,10 @@ final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--threads", description = "Runs in parallel (default: the number of cores).")
   Integer threads;
+
+  @Option(names = "--site-threads", paramLabel = "N",
+      description = "Threads for the sites' local work inside a federated run, shared by all runs (default: the number of cores).")
+  Integer siteThreads;
 
   @Option(names = "--out", defaultValue = "fedtel-sim", description = "Output directory (default: ${DEFAULT-VALUE}).")
   Path out;
@@ -125,7 +148,8 @@ final class SimulateCommand implements Callable<Integer> {
       for (String e : epsilon) {
         epsilons.add(SweepGrid.parseEpsilon(e));
       }
-      runs = SweepGrid.expand(privacy, epsilons, delta, dropout, seed, !noBaselines);
+      runs = SweepGrid.expandDropouts(privacy, epsilons, delta,
+          Dropout.grid(dropout, dropoutAfterAdvertise, dropoutAfterShare, dropoutAfterMask, stragglers), seed, !noBaselines);
       settings = new SimulationSettings(rounds, localEpochs, batchSize, learningRate, strategy, sampleRate, clip, 32);
     } catch (IllegalArgumentException e) {
       throw new UserException(e.getMessage());
@@ -133,6 +157,10 @@ final class SimulateCommand implements Callable<Integer> {
     int threadCount = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     if (threadCount < 1) {
       throw new UserException("--threads must be >= 1, was " + threadCount);
+    }
+    int siteThreadCount = siteThreads == null ? Runtime.getRuntime().availableProcessors() : siteThreads;
+    if (siteThreadCount < 1) {
+      throw new UserException("--site-threads must be >= 1, was " + siteThreadCount);
     }
     List<SiteData> sites = loadSites();
     LOG.info("{} sites, {} features per window, {} runs x {} rounds", sites.size(), sites.get(0).features(), runs.size(), rounds);
@@ -146,8 +174,9 @@ final class SimulateCommand implements Callable<Integer> {
     Path html = out.resolve("report.html");
     AtomicBoolean finished = new AtomicBoolean();
     try (ResultsCsv results = ResultsCsv.create(csv);
-         Progress progress = Progress.start("simulate", (long) runs.size() * rounds)) {
-      Sweep sweep = new Sweep(new SimulationRunner(sites, settings, r -> progress.advance(1)), threadCount);
+         Progress progress = Progress.start("simulate", (long) runs.size() * rounds);
+         SimulationRunner runner = new SimulationRunner(sites, settings, siteThreadCount, r -> progress.advance(1))) {
+      Sweep sweep = new Sweep(runner, threadCount);
       // Ctrl-C: keep every finished run and draw the report from them.
       Thread hook = new Thread(() -> {
         if (!finished.get()) {

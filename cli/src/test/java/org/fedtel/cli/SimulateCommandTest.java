@@ -55,6 +55,51 @@ class SimulateCommandTest {
     assertTrue(spent > 3.9 && spent <= 4, "local DP-SGD run spends its target epsilon 4: " + spent);
   }
 
+  private FedtelCommandTest.Result failureSweep(Path out, String siteThreads) {
+    return FedtelCommandTest.run("--quiet", "simulate", "--sites", "4", "--nodes-per-site", "1", "--duration", "8h",
+        "--rounds", "3", "--local-epochs", "1", "--epsilon", "inf", "--no-baselines", "--dropout-after-share", "0,0.3",
+        "--stragglers", "0,0.3", "--threads", "1", "--site-threads", siteThreads, "--seed", "6", "--out", out.toString());
+  }
+
+  @Test
+  void dropoutPhasesAndStragglersSweepThroughTheCommand() throws Exception {
+    FedtelCommandTest.Result r = failureSweep(dir.resolve("f1"), "1");
+    assertEquals(0, r.exit(), r.err());
+    List<String> rows = Files.readAllLines(dir.resolve("f1/results.csv"));
+    List<String> columns = List.of(rows.get(0).split(","));
+    // 2 values of --dropout-after-share x 2 of --stragglers, non-private, 3 rounds each.
+    assertEquals(1 + 4 * 3, rows.size(), String.join("\n", rows));
+    int id = columns.indexOf("run_id");
+    int share = columns.indexOf("dropped_share");
+    int mask = columns.indexOf("dropped_mask");
+    int cut = columns.indexOf("stragglers_cut");
+    int stragglers = columns.indexOf("stragglers");
+    int afterShare = columns.indexOf("dropout_after_share");
+    assertTrue(share >= 0 && mask >= 0 && cut >= 0 && stragglers >= 0 && afterShare >= 0, rows.get(0));
+    int totalCut = 0;
+    int totalMask = 0;
+    for (String row : rows.subList(1, rows.size())) {
+      String[] f = row.split(",", -1);
+      assertEquals(0, Integer.parseInt(f[share]), "nobody drops after advertising: " + row);
+      if (Double.parseDouble(f[stragglers]) == 0) {
+        assertEquals(0, Integer.parseInt(f[cut]), row);
+      }
+      if (Double.parseDouble(f[afterShare]) == 0 && Double.parseDouble(f[stragglers]) == 0) {
+        assertEquals(0, Integer.parseInt(f[mask]), "no dropout, no stragglers: " + row);
+      }
+      totalCut += Integer.parseInt(f[cut]);
+      totalMask += Integer.parseInt(f[mask]);
+    }
+    assertTrue(totalCut > 0, "stragglers were cut and counted");
+    assertTrue(totalMask > totalCut, "sites dropped after sharing, besides the stragglers");
+    assertTrue(rows.stream().anyMatch(x -> x.startsWith("federated-nodp_drop0.0_shr0.3_strag0.3,")), String.join("\n", rows));
+
+    FedtelCommandTest.Result two = failureSweep(dir.resolve("f2"), "2");
+    assertEquals(0, two.exit(), two.err());
+    assertEquals(withoutTime(rows), withoutTime(Files.readAllLines(dir.resolve("f2/results.csv"))),
+        "the sites' work on 1 or 2 threads gives the same results");
+  }
+
   private static List<String> withoutTime(List<String> rows) {
     return rows.stream().map(r -> r.substring(0, r.lastIndexOf(','))).toList();
   }
@@ -66,6 +111,10 @@ class SimulateCommandTest {
       {"simulate", "--sites", "3", "--epsilon", "0", "--out", dir.toString()},
       {"simulate", "--sites", "3", "--privacy", "central", "--out", dir.toString()},
       {"simulate", "--sites", "3", "--dropout", "1.5", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--dropout-after-share", "-0.1", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--dropout-after-mask", "1", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--stragglers", "0.2,0.2", "--out", dir.toString()},
+      {"simulate", "--sites", "3", "--site-threads", "0", "--out", dir.toString()},
       {"simulate", "--sites", "3", "--strategy", "fedmagic", "--out", dir.toString()},
       {"simulate", "--data", dir.resolve("missing").toString(), "--out", dir.toString()},
       {"simulate", "--sites", "3", "--data", dir.toString()},
