@@ -213,6 +213,9 @@ final class ChunkedScan {
     Chunk hash() {
       MessageDigest md = MerkleTree.newSha256();
       CRC32C crc = new CRC32C();
+      // Sized for every entry; if a checksum fails, only the entries before it are hashed.
+      long end = first + count;
+      sizeTree(end);
       good = count;
       for (int i = 0; i < count; i++) {
         int off = offsets[i];
@@ -223,27 +226,16 @@ final class ChunkedScan {
           good = i;
           break;
         }
-      }
-      long end = first + good;
-      levels = 1;
-      int nodes = good;
-      while ((end >>> levels) > ((first + (1L << levels) - 1) >>> levels)) {
-        nodes += (int) ((end >>> levels) - ((first + (1L << levels) - 1) >>> levels));
-        levels++;
-      }
-      if (tree == null || tree.length < nodes * HASH) {
-        tree = new byte[nodes * HASH];
-      }
-      levelStart[0] = 0;
-      levelFirst[0] = first;
-      for (int i = 0; i < good; i++) {
         // SHA-256(0x00 ‖ entry): the byte before the entry is the low byte of its length field, no
         // longer needed once the checksum is checked and the reader has walked past it, so the prefix
         // is written there and the leaf is hashed in one update, without copying the entry.
-        int off = offsets[i];
         buf[off - 1] = 0;
-        md.update(buf, off - 1, lengths[i] + 1);
+        md.update(buf, off - 1, len + 1);
         digest(md, tree, i * HASH);
+      }
+      if (good < count) {
+        end = first + good;
+        sizeTree(end);
       }
       byte[] node = new byte[1 + 2 * HASH];
       node[0] = 1;
@@ -264,6 +256,24 @@ final class ChunkedScan {
         }
       }
       return this;
+    }
+
+    /**
+     * Sets {@link #levels} for the entries [first, end) and makes {@link #tree} large enough for
+     * their leaves and the nodes of every complete subtree among them (leaf hashes already in it stay).
+     */
+    private void sizeTree(long end) {
+      levels = 1;
+      int nodes = (int) (end - first);
+      while ((end >>> levels) > ((first + (1L << levels) - 1) >>> levels)) {
+        nodes += (int) ((end >>> levels) - ((first + (1L << levels) - 1) >>> levels));
+        levels++;
+      }
+      if (tree == null || tree.length < nodes * HASH) {
+        tree = tree == null ? new byte[nodes * HASH] : Arrays.copyOf(tree, nodes * HASH);
+      }
+      levelStart[0] = 0;
+      levelFirst[0] = first;
     }
 
     /** Appends entries [first, to) to {@code range} (of size first) as the largest aligned subtrees. */
