@@ -167,8 +167,9 @@ final class SiteCommand implements Callable<Integer> {
       state = SiteState.open(s.state(), cred.siteId());
     } catch (SiteStateException e) {
       throw new UserException(config + ": state: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new UserException(config + ": state " + s.state() + " cannot be opened: " + e, e);
     }
-    ExecutorService scoringThread = null;
     try (state) {
       try {
         state.restoreInto(budget, witness);
@@ -176,28 +177,31 @@ final class SiteCommand implements Callable<Integer> {
         throw new UserException(config + ": state: " + e.getMessage(), e);
       }
       LocalTrainer trainer = new AutoencoderTrainer(model, s.train());
-      LiveScoring live = null;
-      if (s.live() != null) {
-        scoringThread = Executors.newSingleThreadExecutor(r -> {
-          Thread t = new Thread(r, "fedtel-live-scoring");
-          t.setDaemon(true);
-          return t;
-        });
+      if (s.live() == null) {
+        return run(s, cred, budget, witness, state, trainer, null);
+      }
+      ExecutorService scoringThread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "fedtel-live-scoring");
+        t.setDaemon(true);
+        return t;
+      });
+      try {
         Live l = s.live();
         AnomalyModel template = new AnomalyModel(l.spec(), l.metrics(), l.scaler(), model, new double[model.parameterCount()],
             ReconstructionError.MSE, 0);
+        LiveScoring live;
         try {
           live = LiveScoring.open(l.data(), l.output(), state.directory().resolve("live-cursor"), template, l.rawTrain(),
               DetectorSettings.defaults().thresholdPercentile(), scoringThread);
         } catch (LiveScoringException e) {
           throw new UserException(config + ": live: " + e.getMessage(), e);
+        } catch (IOException e) {
+          throw new UserException(config + ": live: " + l.output() + " cannot be opened: " + e, e);
         }
-        trainer = live.observing(trainer);
-      }
-      return run(s, cred, budget, witness, state, trainer, live);
-    } finally {
-      if (scoringThread != null) {
-        scoringThread.shutdown(); // a pass under way finishes; an interrupted one is undone on the next start
+        return run(s, cred, budget, witness, state, live.observing(trainer), live);
+      } finally {
+        // A pass under way finishes before the state is closed; one cut short is undone on the next start.
+        scoringThread.shutdown();
         scoringThread.awaitTermination(60, TimeUnit.SECONDS);
       }
     }
