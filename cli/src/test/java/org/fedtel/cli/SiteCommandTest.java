@@ -237,6 +237,13 @@ class SiteCommandTest {
     String text = err.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains(charges.toAbsolutePath() + " at offset " + header + ": charge record fails its checksum"), text);
     assertEquals(1, text.strip().lines().count(), text);
+
+    // A [live] file whose metrics are not the training data's is a configuration error.
+    Files.writeString(dir.resolve("live.csv"), "timestamp,node,cpu,disk\n" + liveRows(0, 10));
+    org.fedtel.protocol.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+        org.fedtel.protocol.config.ConfigException.class, () -> SiteCommand.read(dir.resolve("site-1.toml")));
+    assertTrue(e.getMessage().contains("live.data " + dir.resolve("live.csv") + " has metrics [cpu, disk], the training data [cpu, mem]"),
+        e.getMessage());
   }
 
   private static Set<String> names(Path dir, boolean live) throws Exception {
