@@ -257,7 +257,12 @@ public final class LiveScoring {
     }
     String hash = HexFormat.of().formatHex(modelHash(params));
     if (!hash.equals(detectorHash)) {
-      AnomalyModel m = detectorFor(params);
+      AnomalyModel m;
+      try {
+        m = detectorFor(params);
+      } catch (IllegalArgumentException e) {
+        throw new LiveScoringException("global model " + hash + " cannot score this site's training windows: " + e.getMessage(), e);
+      }
       // The detector as a file, so that `fedtel detect --model` flags what this pass flags.
       SiteState.writeAtomically(modelFile(), m.encode());
       detector = m;

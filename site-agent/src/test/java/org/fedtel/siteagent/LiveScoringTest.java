@@ -271,6 +271,12 @@ class LiveScoringTest {
     assertTrue(e.getMessage().contains("no cursor"), e.getMessage());
     assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
     assertThrows(IllegalArgumentException.class, () -> scoring.modelReceived(new double[3]));
+    // A finite but diverged model whose training scores overflow: a typed error, no threshold from infinities.
+    double[] huge = new double[trained.config().parameterCount()];
+    java.util.Arrays.fill(huge, 1e300);
+    scoring.modelReceived(huge);
+    e = assertThrows(LiveScoringException.class, scoring::scoreNow);
+    assertTrue(e.getMessage().contains("cannot score this site's training windows"), e.getMessage());
   }
 
   @Test
