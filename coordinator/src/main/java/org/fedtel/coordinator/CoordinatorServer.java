@@ -50,9 +50,16 @@ public final class CoordinatorServer implements AutoCloseable {
     return t;
   });
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+  /**
+   * Every accepted connection, so that {@link #close} closes them: shutting the event loops down does
+   * not, and a site would otherwise keep waiting on a connection nobody serves.
+   */
+  private final io.netty.channel.group.ChannelGroup accepted =
+      new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
   /** Connected sites by certified id; touched only on the engine thread. */
   private final Map<String, Channel> channels = new HashMap<>();
   private Channel server;
+  private boolean closed;
   private final java.util.concurrent.atomic.AtomicLong bytesIn = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong bytesOut = new java.util.concurrent.atomic.AtomicLong();
 
@@ -69,6 +76,7 @@ public final class CoordinatorServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            accepted.add(ch);
             ch.pipeline().addLast("traffic", new TrafficCounter());
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc()));
             Wire.install(ch.pipeline(), maxFrameBytes, (ctx, v) -> { });
@@ -160,6 +168,19 @@ public final class CoordinatorServer implements AutoCloseable {
     engine.execute(task);
   }
 
+  /**
+   * Hands an event from a connection to the engine; once {@link #close} has stopped the engine,
+   * events (such as the disconnections close itself causes) are dropped: a coordinator that is
+   * stopping must not go on with the round, e.g. count its own closing of connections as dropouts.
+   */
+  private void fromNetwork(Runnable task) {
+    try {
+      engine.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("coordinator stopping: event from the network dropped");
+    }
+  }
+
   private void dispatch(List<Outbound> out) {
     for (Outbound o : out) {
       Channel ch = channels.get(o.siteId());
@@ -214,7 +235,7 @@ public final class CoordinatorServer implements AutoCloseable {
       String id = siteId;
       boolean first = !helloSeen;
       helloSeen = true;
-      engine.execute(() -> {
+      fromNetwork(() -> {
         try {
           if (first) {
             // Register the connection only once its hello is accepted, so that a bad first
@@ -245,7 +266,7 @@ public final class CoordinatorServer implements AutoCloseable {
       String id = siteId;
       Channel ch = ctx.channel();
       if (id != null) {
-        engine.execute(() -> {
+        fromNetwork(() -> {
           if (channels.get(id) == ch) {
             channels.remove(id);
             dispatch(federation.onDisconnect(id));
@@ -275,13 +296,29 @@ public final class CoordinatorServer implements AutoCloseable {
     }
   }
 
+  /** Stops serving: the engine, then the port and every connection, then the event loops. Idempotent. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    // The engine first (tasks already queued still run; the ticks stop), so that nothing the closing
+    // below causes reaches it; then the port and every connection, which the sites see close at once.
+    engine.shutdown();
+    try {
+      if (!engine.awaitTermination(5, TimeUnit.SECONDS)) {
+        engine.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      engine.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
     if (server != null) {
       server.close().syncUninterruptibly();
     }
+    accepted.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    engine.shutdownNow();
   }
 
 }
