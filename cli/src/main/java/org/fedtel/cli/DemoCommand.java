@@ -302,6 +302,10 @@ final class DemoCommand implements Callable<Integer> {
       return inner.datasetSha256();
     }
 
+    @Override public Validation validate(double[] global) {
+      return inner.validate(global);
+    }
+
     @Override public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {
       if (round == DROPOUT_ROUND && dropped.compareAndSet(false, true)) {
         drop.run();

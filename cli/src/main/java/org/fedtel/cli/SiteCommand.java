@@ -237,6 +237,14 @@ final class SiteCommand implements Callable<Integer> {
           // The checkpoint follows its round's RoundResult on the connection: the round is committed.
           long round = session.lastRound();
           if (round > acceptedRound.getAndAccumulate(round, Math::max) && session.lastResult() != null && scoring != null) {
+            // The result carries the model the round produced (checked against its hash by the session).
+            if (session.lastResult().getParametersCount() > 0) {
+              double[] model = new double[session.lastResult().getParametersCount()];
+              for (int i = 0; i < model.length; i++) {
+                model[i] = session.lastResult().getParameters(i);
+              }
+              scoring.modelReceived(model);
+            }
             scoring.roundCommitted(round, session.lastResult().getNewModelHash().toByteArray()).thenAccept(p ->
                 System.out.printf(Locale.ROOT, "live after round %d: %d windows scored, %d anomalous (threshold %.4g, model of round %s)%n",
                     round, p.windowsScored(), p.anomalies(), p.threshold(), p.modelRound() < 0 ? "?" : Long.toString(p.modelRound())));

@@ -158,6 +158,8 @@ class InMemoryFederationTest {
     final Deque<Outbound> toSites = new ArrayDeque<>();
     Federation coordinator;
     int target = Integer.MAX_VALUE;
+    /** Applied to every envelope before the site sees it (a man in the middle, for tests). */
+    java.util.function.UnaryOperator<Envelope> tamper = e -> e;
 
     void connectAll() throws RejectedMessageException {
       for (SiteSession s : sites.values()) {
@@ -176,7 +178,7 @@ class InMemoryFederationTest {
         }
         List<Envelope> replies;
         try {
-          replies = s.onEnvelope(o.envelope());
+          replies = s.onEnvelope(tamper.apply(o.envelope()));
         } catch (org.fedtel.protocol.RejectedMessageException e) {
           throw new AssertionError(e);
         }
@@ -345,6 +347,38 @@ class InMemoryFederationTest {
         assertEquals(0, e.getRoundStart().getStatistics().getCount());
       }
     }
+  }
+
+  @Test
+  void theRoundResultCarriesTheNewModelAndASiteRefusesOneThatIsNotTheHashedModel() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    List<Envelope> results = new ArrayList<>();
+    c.tamper = e -> {
+      if (e.hasRoundResult()) {
+        results.add(e);
+      }
+      return e;
+    };
+    c.connectAll();
+    c.runRounds(1);
+    c.target = Integer.MAX_VALUE; // deliver the results too (the federation has finished: nothing follows)
+    c.pump();
+    double[] model = c.coordinator.model();
+    assertEquals(4, results.size());
+    for (Envelope e : results) {
+      assertArrayEquals(model, e.getRoundResult().getParametersList().stream().mapToDouble(Double::doubleValue).toArray(), 0);
+      assertArrayEquals(StateStore.modelHash(model), e.getRoundResult().getNewModelHash().toByteArray());
+    }
+
+    dir = dir.resolve("tampered");
+    Carrier t = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    t.tamper = e -> e.hasRoundResult() ? e.toBuilder().setRoundResult(e.getRoundResult().toBuilder().setParameters(0,
+        e.getRoundResult().getParameters(0) + 1e-9)).build() : e;
+    t.connectAll();
+    t.runRounds(1);
+    t.target = Integer.MAX_VALUE;
+    AssertionError refused = assertThrows(AssertionError.class, t::pump);
+    assertTrue(refused.getCause().getMessage().contains("does not match its hash"), refused.getCause().getMessage());
   }
 
   @Test

@@ -182,11 +182,11 @@ class SiteCommandTest {
     }
     assertTrue(second.contains("live after round 2: " + (windows(live) - windows(dir.resolve("prefix.csv"), live, 160))
         + " windows scored"), second);
-    assertTrue(second.contains("(threshold") && second.contains("model of round 1)"),
-        "round 2 started from round 1's model, known by its hash from before the restart:\n" + second);
+    assertTrue(second.contains("(threshold") && second.contains("model of round 2)"),
+        "the live model is the one round 2 produced, sent with its RoundResult and checked against its hash:\n" + second);
     assertTrue(lines.size() > firstLines.size(), "the anomaly appended between the runs is detected:\n" + String.join("\n", lines));
 
-    // The same flags as `fedtel detect` with the detector the site saved (round 1's model, the site's threshold),
+    // The same flags as `fedtel detect` with the detector the site saved (round 2's model, the site's threshold),
     // on the windows of the second pass (ending at data row 160 or later).
     Path flags = dir.resolve("detect.csv");
     assertEquals(0, Main.run("detect", "--model", dir.resolve("state-site-1").resolve("global.model").toString(),

@@ -445,8 +445,13 @@ final class Round {
     for (String id : maskedSites) {
       eps.put(id, sites.get(id).spentEpsilon());
     }
+    List<Double> nextParameters = new ArrayList<>(next.length);
+    for (double p : next) {
+      nextParameters.add(p);
+    }
     for (String id : maskedSites) {
       RoundResult result = RoundResult.newBuilder()
+          .addAllParameters(nextParameters)
           .addAllSurvivors(maskedSites)
           .addAllDropped(droppedAfterShares)
           .setNewModelHash(com.google.protobuf.ByteString.copyFrom(hash))

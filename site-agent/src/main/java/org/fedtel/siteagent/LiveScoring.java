@@ -199,6 +199,11 @@ public final class LiveScoring {
       }
 
       @Override
+      public Validation validate(double[] global) {
+        return trainer.validate(global);
+      }
+
+      @Override
       public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {
         modelReceived(global);
         return trainer.train(round, global, config, privacy);

@@ -291,12 +291,42 @@ public final class SiteSession {
       }
       case ROUND_RESULT -> {
         requirePhase(3, e);
+        checkModel(e.getRoundResult());
         lastResult = e.getRoundResult();
         lastResultRound = active.round;
         active = null;
         return List.of();
       }
       default -> throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "a site does not accept " + e.getBodyCase());
+    }
+  }
+
+  /** The new model, when sent, must be the one the result's hash (and so the ledger) names. */
+  private void checkModel(RoundResult r) throws RejectedMessageException {
+    if (r.getParametersCount() == 0) {
+      return;
+    }
+    if (r.getParametersCount() != active.start.getParametersCount()) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of round " + active.round + " has "
+          + r.getParametersCount() + " parameters, the model " + active.start.getParametersCount());
+    }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(r.getParametersCount() * Double.BYTES);
+    for (int i = 0; i < r.getParametersCount(); i++) {
+      double p = r.getParameters(i);
+      if (!Double.isFinite(p)) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of round " + active.round + " has a non-finite parameter");
+      }
+      buf.putDouble(p);
+    }
+    byte[] hash;
+    try {
+      hash = java.security.MessageDigest.getInstance("SHA-256").digest(buf.array());
+    } catch (java.security.NoSuchAlgorithmException ex) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", ex);
+    }
+    if (!java.security.MessageDigest.isEqual(hash, r.getNewModelHash().toByteArray())) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of round " + active.round
+          + ": the new model does not match its hash");
     }
   }
 
