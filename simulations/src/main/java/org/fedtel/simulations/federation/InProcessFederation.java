@@ -348,7 +348,10 @@ public final class InProcessFederation {
           fate = draw(e.getRound());
           fates.put(d.site(), fate);
         }
-        boolean silent = fate != null && d.phase >= 0 && d.phase >= fate.silentFrom && d.round() == fate.round;
+        // Silent for the rest of the round: its phase messages from the phase it vanished in, and
+        // what follows the phases (the RoundResult a site that vanished in unmask is still sent).
+        boolean silent = fate != null && d.round() == fate.round && fate.silentFrom < PHASES.length
+            && (d.phase >= fate.silentFrom || (d.phase < 0 && !e.hasRoundStart()));
         d.delivered = !silent;
         if (silent && d.phase == fate.silentFrom) {
           countsOf(d.round()).dropped[d.phase]++;
@@ -415,7 +418,7 @@ public final class InProcessFederation {
       long failedRound = -1;
       int failedFrom = Integer.MAX_VALUE;
       for (Delivery d : ds) {
-        if (d.round() == failedRound && d.phase >= 0 && d.phase >= failedFrom) {
+        if (d.round() == failedRound && (d.phase < 0 || d.phase >= failedFrom)) {
           d.delivered = false; // the site has crashed for the rest of this round
           continue;
         }

@@ -134,7 +134,8 @@ class InProcessFederationTest {
     Dropout[] options = {new Dropout(0, 0.3, 0, 0, 0), new Dropout(0, 0, 0.3, 0, 0), new Dropout(0, 0, 0, 0.3, 0)};
     for (int k = 0; k < options.length; k++) {
       int phase = k + 1; // after advertise -> share, after share -> mask, after mask -> unmask
-      List<RoundRecord> rounds = run(options[k], 21);
+      // Seed 22 for unmask: a round that commits with a site missing in unmask and is not the last.
+      List<RoundRecord> rounds = run(options[k], phase == 3 ? 22 : 21);
       int dropped = 0;
       for (RoundRecord r : rounds) {
         int[] d = r.droppedByPhase();
@@ -151,6 +152,16 @@ class InProcessFederationTest {
         }
       }
       assertTrue(dropped > 0, options[k] + ": some site dropped in phase " + RoundRecord.PHASES.get(phase));
+      if (phase == 3) {
+        // A site that vanished in unmask is sent the RoundResult of a committed round; it must stay
+        // silent and answer the next round's RoundStart as usual.
+        boolean committedWithUnmaskDrop = false;
+        for (RoundRecord r : rounds.subList(0, rounds.size() - 1)) {
+          committedWithUnmaskDrop |= r.survivors() > 0 && r.droppedByPhase()[3] > 0;
+        }
+        assertTrue(committedWithUnmaskDrop, "a round before the last committed without a site that vanished in unmask: "
+            + rounds.stream().map(r -> r.survivors() + "/" + java.util.Arrays.toString(r.droppedByPhase())).toList());
+      }
     }
     List<RoundRecord> none = run(Dropout.NONE, 21);
     for (RoundRecord r : none) {
