@@ -240,7 +240,9 @@ final class CoordinatorCommand implements Callable<Integer> {
           for (; shown < now.size(); shown++) {
             RoundSummary r = now.get(shown);
             System.out.println(r.committed()
-                ? String.format(Locale.ROOT, "round %d committed: loss %.4f, survivors %s, epsilon %s", r.round(), r.meanTrainLoss(),
+                ? String.format(Locale.ROOT, "round %d committed: loss %.4f%s, survivors %s, epsilon %s", r.round(), r.meanTrainLoss(),
+                    r.metrics().containsKey("val_f1") ? String.format(Locale.ROOT, ", val F1 %.3f (of round %d's starting model)",
+                        r.metrics().get("val_f1"), r.round()) : "",
                     r.survivors(), r.epsilonSpent())
                 : "round " + r.round() + " aborted: " + r.reason());
           }

@@ -59,7 +59,7 @@ final class SiteCommand implements Callable<Integer> {
   /** Everything the site needs, validated from the file before it connects. */
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
                   double[][] train, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
-                  VerifyingKey coordinatorKey, Path state, Live live) {}
+                  VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous) {}
 
   /**
    * The optional {@code [live]} section: live telemetry scored after every round with the global
@@ -98,6 +98,7 @@ final class SiteCommand implements Callable<Integer> {
     WindowSpec spec = new WindowSpec((int) c.integer("windows.length", 12, 2, 100_000), (int) c.integer("windows.step", 6, 1, 100_000),
         FeatureMode.STATISTICS);
     List<double[]> windows = new ArrayList<>();
+    List<double[]> labelled = new ArrayList<>();
     int metrics;
     List<String> metricNames;
     try {
@@ -106,7 +107,9 @@ final class SiteCommand implements Callable<Integer> {
       metrics = layout.metrics().size();
       Windower w = new Windower(spec, metrics, (node, end, row, features, label) -> {
         if (label == null) {
-          windows.add(features.clone()); // labelled anomalies never train the detector
+          windows.add(features.clone());
+        } else {
+          labelled.add(features.clone()); // labelled anomalies never train the detector
         }
       });
       TelemetryCsv.read(data, w);
@@ -115,6 +118,36 @@ final class SiteCommand implements Callable<Integer> {
     }
     if (windows.isEmpty()) {
       throw new ConfigException(file + ": data " + data + " yields no complete unlabelled window");
+    }
+    // With labelled anomalies, a share of the normal windows is held out with them: on these the site
+    // scores each round's starting model, and only the confusion fractions leave it, inside the
+    // aggregate (docs/FEDERATION.md, "Round statistics").
+    double holdout = c.number("validation.holdout", 0.2, 0, 0.9);
+    if (labelled.isEmpty()) {
+      holdout = 0; // nothing to validate against: every normal window trains
+    }
+    List<double[]> validation = new ArrayList<>();
+    List<Boolean> isAnomalous = new ArrayList<>();
+    if (holdout > 0) {
+      List<double[]> kept = new ArrayList<>();
+      for (int i = 0; i < windows.size(); i++) {
+        // Deterministic and spread over time: window i is held out when i * holdout crosses an integer.
+        if (Math.floor((i + 1) * holdout) > Math.floor(i * holdout)) {
+          validation.add(windows.get(i));
+          isAnomalous.add(false);
+        } else {
+          kept.add(windows.get(i));
+        }
+      }
+      for (double[] a : labelled) {
+        validation.add(a);
+        isAnomalous.add(true);
+      }
+      windows.clear();
+      windows.addAll(kept);
+      if (windows.isEmpty()) {
+        throw new ConfigException(file + ": validation.holdout " + holdout + " leaves no training window");
+      }
     }
     // Each site standardizes with its own statistics (none leaves the site).
     double[][] raw = windows.toArray(new double[0][]);
@@ -145,8 +178,12 @@ final class SiteCommand implements Callable<Integer> {
       live = new Live(liveData, output, spec, metricNames, scaler, raw);
     }
     c.checkAllUsed();
+    boolean[] anomalous = new boolean[isAnomalous.size()];
+    for (int i = 0; i < anomalous.length; i++) {
+      anomalous[i] = isAnomalous.get(i);
+    }
     return new Settings(credentials, coordinator, consortium, peers, train, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey(), state, live);
+        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous);
   }
 
   @Override
@@ -176,7 +213,7 @@ final class SiteCommand implements Callable<Integer> {
       } catch (SiteStateException e) {
         throw new UserException(config + ": state: " + e.getMessage(), e);
       }
-      LocalTrainer trainer = new AutoencoderTrainer(model, s.train());
+      LocalTrainer trainer = new AutoencoderTrainer(model, s.train()).validation(s.validation(), s.anomalous());
       if (s.live() == null) {
         return run(s, cred, budget, witness, state, trainer, null);
       }
