@@ -142,7 +142,7 @@ class CoordinatorProcessTest {
         [rounds]
         count = %d
         min_participants = 2
-        phase_timeout_seconds = 30
+        phase_timeout_seconds = 60
         [privacy]
         mode = "distributed"
         noise_multiplier = 0.5
@@ -480,18 +480,7 @@ class CoordinatorProcessTest {
       return;
     }
     Path profile = Files.createTempDirectory(dir, "chromium");
-    Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--user-data-dir=" + profile, "--virtual-time-budget=10000", "--dump-dom", base.toString())
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String dom;
-    try {
-      dom = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "chromium did not finish");
-    } finally {
-      p.destroyForcibly();
-    }
-    assertEquals(0, p.exitValue(), "chromium exit status");
+    String dom = chromium(profile, "--dump-dom", base.toString());
     assertTrue(dom.contains("round 3: unmask"), "the round in progress is shown");
     for (String id : List.of("duration-curve", "survivors-curve", "epsilon-curve")) {
       assertTrue(dom.contains("id=\"" + id + "\""), id + " drawn:\n" + dom);
@@ -511,6 +500,27 @@ class CoordinatorProcessTest {
     }
     if (rounds.stream().filter(o -> obj(o).get("train_loss") instanceof Number).count() >= 2) {
       assertTrue(dom.contains("id=\"learning-curve\""), "the training loss curve");
+    }
+    // Kept as a test artifact, like DashboardBrowserTest's.
+    Path shot = Path.of("target", "coordinator-dashboard.png").toAbsolutePath();
+    Files.deleteIfExists(shot);
+    chromium(profile, "--screenshot=" + shot, "--window-size=1200,1600", base.toString());
+    assertTrue(Files.size(shot) > 10_000, "screenshot written to " + shot);
+  }
+
+  static String chromium(Path profile, String... args) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--user-data-dir=" + profile, "--virtual-time-budget=10000"));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "chromium did not finish");
+      assertEquals(0, p.exitValue(), "chromium exit status");
+      return out;
+    } finally {
+      p.destroyForcibly();
     }
   }
 

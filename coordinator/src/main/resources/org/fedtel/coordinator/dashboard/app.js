@@ -146,7 +146,10 @@ function drawCurve(points, title, id) {
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('width', W); svg.setAttribute('height', H); svg.setAttribute('id', id); svg.setAttribute('class', 'curve');
   const xs = points.map(p => p.x), ys = points.map(p => p.y);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs);
+  let y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const flat = y1 - y0 <= 1e-12 * Math.max(1, Math.abs(y1));
+  if (flat) { const pad = y0 === 0 ? 1 : Math.abs(y0) * 0.5; y0 -= pad; y1 += pad; } // a constant series: a level line in the middle
   const sx = x => P + (x - x0) / Math.max(1e-12, x1 - x0) * (W - 2 * P);
   const sy = y => H - P - (y - y0) / Math.max(1e-12, y1 - y0) * (H - 2 * P);
   const line = document.createElementNS(ns, 'polyline');
@@ -158,7 +161,8 @@ function drawCurve(points, title, id) {
   svg.appendChild(axis);
   const label = (x, y, t) => { const e = document.createElementNS(ns, 'text'); e.setAttribute('x', x); e.setAttribute('y', y); e.textContent = t; svg.appendChild(e); };
   label(P, H - P / 3, 'round ' + x0); label(W - P - 40, H - P / 3, 'round ' + x1);
-  label(2, sy(y1) + 4, y1.toPrecision(3)); label(2, sy(y0), y0.toPrecision(3));
+  if (flat) label(2, sy(ys[0]) + 4, ys[0].toPrecision(3));
+  else { label(2, sy(y1) + 4, y1.toPrecision(3)); label(2, sy(y0), y0.toPrecision(3)); }
   label(W / 2 - 60, 14, title);
   return svg;
 }
