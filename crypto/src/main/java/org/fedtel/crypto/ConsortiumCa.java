@@ -446,7 +446,9 @@ public final class ConsortiumCa {
   }
 
   private Revocation record(Issued i, CRLReason reason) throws IOException {
-    Revocation r = new Revocation(i.serial(), i.memberId(), clock.instant(), reason);
+    // Whole seconds: the CRL's revocation dates carry no more (RFC 5280 §5.1.2.6).
+    Revocation r = new Revocation(i.serial(), i.memberId(),
+        clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS), reason);
     appendLine(dir.resolve(REVOKED), r.serial().toString(16) + " " + r.memberId() + " "
         + r.revokedAt() + " " + r.reason().name());
     return r;
