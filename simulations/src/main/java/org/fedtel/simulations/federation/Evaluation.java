@@ -66,13 +66,16 @@ public final class Evaluation {
 
     void add(int siteIndex, SiteData site, Autoencoder model) {
       int n = offsets[siteIndex];
+      // Batched scoring: the same scores as one window at a time, bit for bit, faster.
       double[] train = new double[site.train().length];
-      for (int i = 0; i < train.length; i++) {
-        train[i] = model.score(site.train()[i], ReconstructionError.MSE);
-      }
+      model.scores(site.train(), 0, train.length, ReconstructionError.MSE, train);
       double threshold = Threshold.fromTrainingScores(finite(train), THRESHOLD_PERCENTILE);
-      for (int i = 0; i < site.test().length; i++) {
-        double s = model.score(site.test()[i], ReconstructionError.MSE);
+      double[] test = new double[site.test().length];
+      if (test.length > 0) {
+        model.scores(site.test(), 0, test.length, ReconstructionError.MSE, test);
+      }
+      for (int i = 0; i < test.length; i++) {
+        double s = test[i];
         scores[n] = Double.isFinite(s) ? s : Double.MAX_VALUE;
         flagged[n] = scores[n] > threshold;
         labels[n] = site.testLabels()[i];

@@ -142,6 +142,78 @@ public final class Autoencoder {
   }
 
   /**
+   * The anomaly scores of {@code xs[from .. from+count)} into {@code out[0 .. count)}: exactly
+   * {@link #score} of each, bit for bit. Four examples go through each layer together, so every
+   * weight is loaded once for four dot products (four independent sums, each in the order
+   * {@link #score} uses): about three times faster when a whole data set is scored.
+   */
+  public void scores(double[][] xs, int from, int count, ReconstructionError error, double[] out) {
+    checkRange(xs, from, count);
+    if (out.length < count) {
+      throw new IllegalArgumentException("output has " + out.length + " elements for " + count + " scores");
+    }
+    int e = 0;
+    if (count >= 4) {
+      double[][][] quad = new double[4][layers + 1][];
+      for (int k = 0; k < 4; k++) {
+        for (int l = 1; l <= layers; l++) {
+          quad[k][l] = new double[widths[l]];
+        }
+      }
+      for (; e + 4 <= count; e += 4) {
+        for (int k = 0; k < 4; k++) {
+          checkLength("input", xs[from + e + k].length, widths[0]);
+          quad[k][0] = xs[from + e + k];
+        }
+        forward4(quad);
+        for (int k = 0; k < 4; k++) {
+          out[e + k] = error.of(quad[k][0], quad[k][layers]);
+        }
+      }
+    }
+    for (; e < count; e++) {
+      out[e] = score(xs[from + e], error);
+    }
+  }
+
+  /** {@link #forward} of four examples at once; {@code q[k][0]} is example k's input. */
+  private void forward4(double[][][] q) {
+    for (int l = 1; l <= layers; l++) {
+      double[] in0 = q[0][l - 1];
+      double[] in1 = q[1][l - 1];
+      double[] in2 = q[2][l - 1];
+      double[] in3 = q[3][l - 1];
+      double[] out0 = q[0][l];
+      double[] out1 = q[1][l];
+      double[] out2 = q[2][l];
+      double[] out3 = q[3][l];
+      int nIn = widths[l - 1];
+      int w = weightOffset[l];
+      int b = biasOffset[l];
+      Activation f = activation[l];
+      for (int j = 0; j < out0.length; j++) {
+        double bias = params[b + j];
+        double s0 = bias;
+        double s1 = bias;
+        double s2 = bias;
+        double s3 = bias;
+        int row = w + j * nIn;
+        for (int i = 0; i < nIn; i++) {
+          double wi = params[row + i];
+          s0 += wi * in0[i];
+          s1 += wi * in1[i];
+          s2 += wi * in2[i];
+          s3 += wi * in3[i];
+        }
+        out0[j] = f.apply(s0);
+        out1[j] = f.apply(s1);
+        out2[j] = f.apply(s2);
+        out3[j] = f.apply(s3);
+      }
+    }
+  }
+
+  /**
    * The gradient of the mean loss over {@code batch[from .. from+count)} into {@code gradient}
    * (overwritten). Returns the mean loss.
    */
