@@ -160,8 +160,9 @@ final class DemoCommand implements Callable<Integer> {
             trainer = new DroppingTrainer(trainer, () -> self[0].dropConnection());
           }
           LocalTrainer t = trainer;
+          org.fedtel.siteagent.DataUseAccount account = new org.fedtel.siteagent.DataUseAccount(); // outlives connections
           self[0] = new SiteClient(() -> new SiteSession(s.id(), budget, t,
-              org.fedtel.siteagent.SecureAggregation.client(c.signingKey(), peerKeys, random), c.signingKey(), witness),
+              org.fedtel.siteagent.SecureAggregation.client(c.signingKey(), peerKeys, random), c.signingKey(), witness).account(account),
               SiteClient.tls(c.tlsPrivateKey(), c.certificateChain(), ca.certificate()), address, 100, 2000);
           clients.add(self[0]);
           self[0].start();

@@ -29,6 +29,7 @@ import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.config.Config;
 import org.fedtel.protocol.config.ConfigException;
 import org.fedtel.siteagent.AutoencoderTrainer;
+import org.fedtel.siteagent.DataUseAccount;
 import org.fedtel.siteagent.LiveScoring;
 import org.fedtel.siteagent.LiveScoringException;
 import org.fedtel.siteagent.LocalTrainer;
@@ -248,6 +249,11 @@ final class SiteCommand implements Callable<Integer> {
                       LiveScoring live) throws Exception {
     PeerKeys peerKeys = PeerKeys.of(s.peers());
     SecureRandom random = new SecureRandom();
+    // Restored charges are unconfirmed until the coordinator says which data uses its ledger holds.
+    DataUseAccount account = new DataUseAccount();
+    for (SiteState.Charge c : state.charges()) {
+      account.restore(c.round(), c.event());
+    }
     AtomicReference<SiteSession> current = new AtomicReference<>();
     AtomicLong acceptedRound = new AtomicLong();
     System.out.printf(Locale.ROOT, "site %s: %d training windows of %d features; budget epsilon %.3g at delta %.1e; coordinator %s%n",
@@ -261,7 +267,7 @@ final class SiteCommand implements Callable<Integer> {
     LiveScoring scoring = live;
     try (SiteClient client = new SiteClient(() -> {
       SiteSession session = new SiteSession(cred.siteId(), budget, trainer, SecureAggregation.client(cred.signingKey(), peerKeys, random),
-          cred.signingKey(), witness);
+          cred.signingKey(), witness).account(account);
       session.journal(new SiteSession.Journal() {
         @Override
         public void charged(long round, SampledGaussian charge) throws IOException {

@@ -64,6 +64,10 @@ class InMemoryFederationTest {
     @Override public void dataUse(long round, String siteId, DataUseRecord record) { events.add("use " + round + " " + siteId); }
     @Override public void roundCommitted(long round, byte[] h, List<String> s, List<String> d) { events.add("committed " + round + " " + s + " dropped " + d); }
     @Override public void roundAborted(long round, String reason) { events.add("aborted " + round + " " + reason); }
+    @Override public boolean hasDataUse(String siteId, long round) {
+      return events.contains("use " + round + " " + siteId);
+    }
+
     @Override public boolean isOpen(long round) {
       boolean open = false;
       for (String e : events) {
@@ -160,6 +164,8 @@ class InMemoryFederationTest {
     int target = Integer.MAX_VALUE;
     /** Applied to every envelope before the site sees it (a man in the middle, for tests). */
     java.util.function.UnaryOperator<Envelope> tamper = e -> e;
+    /** Site replies that never reach the coordinator (site id, envelope), e.g. lost with a crashing coordinator. */
+    java.util.function.BiPredicate<String, Envelope> lost = (site, e) -> false;
 
     void connectAll() throws RejectedMessageException {
       for (SiteSession s : sites.values()) {
@@ -183,6 +189,9 @@ class InMemoryFederationTest {
           throw new AssertionError(e);
         }
         for (Envelope r : replies) {
+          if (lost.test(o.siteId(), r)) {
+            continue;
+          }
           toSites.addAll(coordinator.onEnvelope(o.siteId(), r));
         }
       }

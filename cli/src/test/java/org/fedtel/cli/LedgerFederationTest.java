@@ -2,6 +2,7 @@ package org.fedtel.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -20,12 +21,16 @@ import org.fedtel.coordinator.strategy.Strategies;
 import org.fedtel.ledger.AuditReport;
 import org.fedtel.ledger.Ledger;
 import org.fedtel.ledger.LedgerAudit;
+import org.fedtel.ledger.LedgerException;
 import org.fedtel.ledger.Witness;
 import org.fedtel.ledger.v1.Genesis;
 import org.fedtel.privacy.accounting.PrivacyBudget;
 import org.fedtel.protocol.v1.PrivacyMode;
+import org.fedtel.siteagent.SiteSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Distributed DP + secure aggregation with the real ledger; the auditor verifies the result. */
 class LedgerFederationTest {
@@ -77,6 +82,67 @@ class LedgerFederationTest {
     AuditReport.SiteBudget s3 = report.sites().stream().filter(b -> b.siteId().equals("site-3")).findFirst().orElseThrow();
     assertTrue(s3.exhausted(), s3.toString());
     assertEquals(2, s3.dataUses());
+  }
+
+  /**
+   * A site trains and charges round 1, but its data use and masked input never reach the coordinator
+   * (as when the coordinator dies at that moment); it reconnects for round 2. Its budget keeps the
+   * charge; the cumulative ε it signs must leave it out, or the auditor cannot recompute it.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aChargeWhoseDataUseNeverReachedTheLedgerIsReconciledOnReconnect(boolean statusArrives) throws Exception {
+    TestConsortium keys = new TestConsortium(4);
+    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
+        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
+        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    RoundSettings settings = new RoundSettings(2, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+        1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+    Carrier c = new Carrier();
+    PrivacyBudget budget1 = new PrivacyBudget(50, 1e-5);
+    org.fedtel.siteagent.DataUseAccount account1 = new org.fedtel.siteagent.DataUseAccount();
+    Witness witness1 = keys.witness("site-1");
+    LeastSquares data1 = new LeastSquares(101, new double[] {1, -2, 0.5}, 0.5, 60);
+    try (Ledger ledger = Ledger.open(dir.resolve("ledger"), genesis, keys.coordinatorKey, c.clock)) {
+      for (int i = 0; i < 4; i++) {
+        String id = "site-" + i;
+        c.sites.put(id, i == 1 ? keys.session(id, budget1, data1, witness1).account(account1)
+            : keys.session(id, new PrivacyBudget(50, 1e-5), new LeastSquares(100 + i, new double[] {1, -2, 0.5}, 0.5 * i, 60),
+                keys.witness(id)));
+      }
+      c.coordinator = new Federation(settings, Strategies.fedAvg(), new double[3], keys.server(),
+          new LedgerLog(ledger, keys.verifyingKeys(), java.util.Map.of(), PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
+          new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(3));
+      c.lost = (site, e) -> site.equals("site-1") && (e.hasDataUse() || e.hasMaskedInput());
+      c.connectAll();
+      c.runRounds(1);
+      assertEquals(List.of("site-0", "site-2", "site-3"), c.coordinator.history().get(0).survivors());
+      double charged = budget1.spentEpsilon();
+      assertTrue(charged > 0, "site-1 trained and charged round 1");
+      assertEquals(List.of(1L), account1.unconfirmed());
+
+      // site-1 reconnects: a new session with the same budget, witness and account.
+      c.lost = (site, e) -> false;
+      if (!statusArrives) {
+        c.silentFrom.put("site-1", "DATA_USE_STATUS"); // the negative control: the answer is lost
+      }
+      SiteSession again = keys.session("site-1", budget1, data1, witness1).account(account1);
+      c.sites.put("site-1", again);
+      assertEquals(List.of(1L), again.hello().getHello().getUnconfirmedRoundsList());
+      c.toSites.addAll(c.coordinator.onHello("site-1", again.hello()));
+      c.runRounds(2);
+      assertTrue(c.coordinator.history().get(1).survivors().contains("site-1"), c.coordinator.history().get(1).toString());
+      assertTrue(budget1.spentEpsilon() > charged, "the site's own budget keeps every charge");
+    }
+    if (statusArrives) {
+      assertEquals(java.util.Set.of(1L), account1.unrecorded());
+      AuditReport report = LedgerAudit.verify(dir.resolve("ledger"));
+      AuditReport.SiteBudget s1 = report.sites().stream().filter(b -> b.siteId().equals("site-1")).findFirst().orElseThrow();
+      assertEquals(1, s1.dataUses());
+    } else {
+      LedgerException e = assertThrows(LedgerException.class, () -> LedgerAudit.verify(dir.resolve("ledger")));
+      assertTrue(e.getMessage().contains("site-1") && e.getMessage().contains("cumulative"), e.getMessage());
+    }
   }
 
   @Test

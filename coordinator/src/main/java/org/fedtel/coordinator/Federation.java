@@ -17,6 +17,7 @@ import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.CoordinatorState;
 import org.fedtel.protocol.v1.DoubleVector;
+import org.fedtel.protocol.v1.DataUseStatus;
 import org.fedtel.protocol.v1.Envelope;
 import org.fedtel.protocol.v1.Error;
 import org.fedtel.protocol.v1.ErrorCode;
@@ -131,7 +132,22 @@ public final class Federation {
     site.lastSequence = envelope.getSequence();
     site.lastSeenMillis = clock.millis();
     site.checkpointSize = hello.getLastCheckpointSize();
-    return onTick();
+    if (hello.getUnconfirmedRoundsCount() == 0) {
+      return onTick();
+    }
+    // Before anything else on this connection: which of the site's unconfirmed charges the ledger holds.
+    DataUseStatus.Builder status = DataUseStatus.newBuilder();
+    for (long r : hello.getUnconfirmedRoundsList()) {
+      if (log.hasDataUse(siteId, r)) {
+        status.addRecordedRounds(r);
+      } else {
+        status.addUnrecordedRounds(r);
+      }
+    }
+    List<Outbound> out = new ArrayList<>();
+    out.add(new Outbound(siteId, Wire.envelope(COORDINATOR_ID, 0, ++outSequence).setDataUseStatus(status).build()));
+    out.addAll(onTick());
+    return out;
   }
 
   /** A site first seen since this engine started: charge what the log says it has already spent. */

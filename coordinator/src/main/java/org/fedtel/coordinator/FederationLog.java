@@ -38,6 +38,15 @@ public interface FederationLog {
     return java.util.Map.of();
   }
 
+  /**
+   * Whether the log holds a data use of {@code siteId} in {@code round}: the answer to a site that
+   * charged a round without learning its outcome ({@code Hello.unconfirmed_rounds}). A log that keeps
+   * nothing holds no data use.
+   */
+  default boolean hasDataUse(String siteId, long round) {
+    return false;
+  }
+
   /** The highest round with a roundStarted record, or 0; a restarted coordinator never reuses a round number. */
   long lastStartedRound();
 

@@ -36,6 +36,8 @@ import org.fedtel.protocol.v1.PrivacyParams;
  */
 public final class LedgerLog implements FederationLog {
   private final Ledger ledger;
+  /** Rounds of each site's data uses in the ledger, read on first need (null until then). */
+  private Map<String, java.util.Set<Long>> dataUseRounds;
   private final Map<String, VerifyingKey> siteKeys;
   private final Map<String, byte[]> certificateHashes;
   /** A consortium without DP enrols sites with an infinite budget, as the ledger requires. */
@@ -135,6 +137,27 @@ public final class LedgerLog implements FederationLog {
   }
 
   @Override
+  public synchronized boolean hasDataUse(String siteId, long round) {
+    if (dataUseRounds == null) {
+      // Once per process: the rounds of every data use already in the ledger; appends keep it current.
+      Map<String, java.util.Set<Long>> rounds = new java.util.HashMap<>();
+      try {
+        for (long i = 1; i < ledger.size(); i++) {
+          Entry e = Entry.parseFrom(ledger.entry(i));
+          if (e.hasDataUse()) {
+            DataUseBody body = DataUseBody.parseFrom(e.getDataUse().getBody());
+            rounds.computeIfAbsent(body.getSiteId(), k -> new java.util.HashSet<>()).add(body.getRound());
+          }
+        }
+      } catch (IOException ex) {
+        throw new UncheckedIOException("ledger read failed", ex);
+      }
+      dataUseRounds = rounds;
+    }
+    return dataUseRounds.getOrDefault(siteId, java.util.Set.of()).contains(round);
+  }
+
+  @Override
   public void dataUse(long round, String siteId, DataUseRecord record) throws RejectedMessageException {
     DataUseBody body;
     try {
@@ -148,6 +171,11 @@ public final class LedgerLog implements FederationLog {
     }
     try {
       ledger.appendDataUse(record.getRecord().toByteArray(), record.getSiteSignature().toByteArray());
+      synchronized (this) {
+        if (dataUseRounds != null) {
+          dataUseRounds.computeIfAbsent(siteId, k -> new java.util.HashSet<>()).add(round);
+        }
+      }
     } catch (LedgerException e) {
       throw new RejectedMessageException(RejectedMessageException.Reason.BAD_CONTENT, e.getMessage());
     } catch (IOException e) {

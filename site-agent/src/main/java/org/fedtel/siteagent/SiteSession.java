@@ -53,6 +53,7 @@ public final class SiteSession {
   private final SigningKey signingKey;
   private final Witness witness;
   private Journal journal = Journal.NONE;
+  private DataUseAccount account = new DataUseAccount();
   private long sequence;
   private long lastInbound = -1;
   private long highestRound;
@@ -117,11 +118,21 @@ public final class SiteSession {
     return this;
   }
 
+  /**
+   * Makes this session keep its charges in {@code account}, which outlives the connection: give every
+   * session of one agent the same account (restored from the site's state after a restart).
+   */
+  public SiteSession account(DataUseAccount account) {
+    this.account = java.util.Objects.requireNonNull(account, "account");
+    return this;
+  }
+
   /** The first message on a new connection. */
   public Envelope hello() {
     Hello.Builder h = Hello.newBuilder().setSoftwareVersion("fedtel-" + Wire.PROTOCOL_VERSION)
         .setExampleCount(trainer.exampleCount())
-        .setLastCheckpointSize(witness.acceptedSize());
+        .setLastCheckpointSize(witness.acceptedSize())
+        .addAllUnconfirmedRounds(account.unconfirmed());
     if (budget != null) {
       h.setBudgetEpsilon(budget.declaredEpsilon()).setBudgetDelta(budget.declaredDelta());
     }
@@ -148,6 +159,14 @@ public final class SiteSession {
         yield List.of();
       }
       case HEARTBEAT -> List.of();
+      case DATA_USE_STATUS -> {
+        account.status(e.getDataUseStatus().getRecordedRoundsList(), e.getDataUseStatus().getUnrecordedRoundsList());
+        if (e.getDataUseStatus().getUnrecordedRoundsCount() > 0) {
+          logger.warn("site {}: the ledger holds no data use of round(s) {}; their charges stay in this site's budget but not in"
+              + " the cumulative epsilon it records", siteId, e.getDataUseStatus().getUnrecordedRoundsList());
+        }
+        yield List.of();
+      }
       case CHECKPOINT -> cosign(e);
       default -> inRound(e);
     };
@@ -294,6 +313,7 @@ public final class SiteSession {
         checkModel(e.getRoundResult());
         lastResult = e.getRoundResult();
         lastResultRound = active.round;
+        account.confirmed(active.round);
         active = null;
         return List.of();
       }
@@ -359,7 +379,7 @@ public final class SiteSession {
           .setSteps(c.steps())
           .setDelta(delta)
           .setRoundEpsilon(new RdpAccountant().composeSampledGaussian(c.samplingRate(), c.noiseMultiplier(), c.steps()).epsilon(delta))
-          .setCumulativeEpsilon(budget.spentEpsilon());
+          .setCumulativeEpsilon(account.recordedEpsilon(delta));
     }
     byte[] body = DataUseSignatures.serialize(b.build());
     return envelope(active.round).setDataUse(DataUseRecord.newBuilder()
@@ -385,6 +405,7 @@ public final class SiteSession {
       } catch (BudgetExceededException ex) {
         throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
       }
+      account.charged(active.round, active.charge);
       try {
         journal.charged(active.round, active.charge);
       } catch (java.io.IOException ex) {

@@ -1,0 +1,77 @@
+package org.fedtel.siteagent;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.fedtel.privacy.accounting.RdpAccountant;
+import org.fedtel.privacy.accounting.SampledGaussian;
+
+/**
+ * The site's charges by round, and what it knows of their data-use records in the ledger. Its budget
+ * ({@code PrivacyBudget}) counts every charge, whatever became of it: that is what the site enforces.
+ * The cumulative ε it signs into each data use must instead equal what an auditor recomputes from the
+ * ledger, so it leaves out the charges whose data use the coordinator says it never recorded — a site
+ * that trained and charged, then lost the coordinator before its data use arrived (protocol
+ * {@code DataUseStatus}). A charge without a {@code RoundResult} stays unconfirmed until the
+ * coordinator answers on the next connection; until then it counts as recorded.
+ *
+ * <p>Shared by the sessions of one agent (one per connection); thread-safe.
+ */
+public final class DataUseAccount {
+  private final Map<Long, SampledGaussian> charges = new TreeMap<>();
+  private final Set<Long> unconfirmed = new TreeSet<>();
+  private final Set<Long> unrecorded = new HashSet<>();
+
+  /** A charge from the site's durable state, whose outcome this process has not seen. */
+  public synchronized void restore(long round, SampledGaussian charge) {
+    charges.put(round, charge);
+    unconfirmed.add(round);
+  }
+
+  synchronized void charged(long round, SampledGaussian charge) {
+    charges.put(round, charge);
+    unconfirmed.add(round);
+  }
+
+  /** The round's result arrived: the coordinator recorded this site's data use before committing. */
+  synchronized void confirmed(long round) {
+    unconfirmed.remove(round);
+  }
+
+  /** Charged rounds whose data-use record's fate is unknown, ascending. */
+  public synchronized List<Long> unconfirmed() {
+    return new ArrayList<>(unconfirmed);
+  }
+
+  /** The coordinator's answer; rounds not awaiting one are ignored (a confirmed round stays recorded). */
+  synchronized void status(List<Long> recorded, List<Long> notRecorded) {
+    for (long r : recorded) {
+      unconfirmed.remove(r);
+    }
+    for (long r : notRecorded) {
+      if (unconfirmed.remove(r)) {
+        unrecorded.add(r);
+      }
+    }
+  }
+
+  /** ε at {@code delta} of every charge but those the ledger is known to lack. */
+  public synchronized double recordedEpsilon(double delta) {
+    RdpAccountant a = new RdpAccountant();
+    for (Map.Entry<Long, SampledGaussian> e : charges.entrySet()) {
+      if (!unrecorded.contains(e.getKey())) {
+        a.composeSampledGaussian(e.getValue().samplingRate(), e.getValue().noiseMultiplier(), e.getValue().steps());
+      }
+    }
+    return a.epsilon(delta);
+  }
+
+  /** Rounds the coordinator said it holds no data use of (their charges stay in the budget). */
+  public synchronized Set<Long> unrecorded() {
+    return new TreeSet<>(unrecorded);
+  }
+}
