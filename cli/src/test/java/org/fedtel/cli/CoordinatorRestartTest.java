@@ -38,10 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A {@link CoordinatorServer} closed in the middle of a round and replaced, in the same JVM, by a new
  * one on the same port with a new engine over the same state and log. Before {@code close()} closed
- * the accepted connections itself, this hung: shutting the event loops down left the sites' sockets
- * open (the JVM still held them, so no FIN or RST was ever sent) and no site noticed the coordinator
- * was gone. A killed process does not show this, since the kernel closes its sockets
- * ({@code CoordinatorProcessTest}).
+ * each accepted connection itself, this timed out: two sites saw their connections close at once, the
+ * third only 30 s later when the test ended (its socket stayed open inside the still-running JVM, so
+ * no FIN or RST was sent), and the new coordinator never had enough sites. A killed process does not
+ * show this, since the kernel closes its sockets ({@code CoordinatorProcessTest}).
  */
 class CoordinatorRestartTest {
   @TempDir Path dir;

@@ -51,8 +51,9 @@ public final class CoordinatorServer implements AutoCloseable {
   });
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
   /**
-   * Every accepted connection, so that {@link #close} closes them: shutting the event loops down does
-   * not, and a site would otherwise keep waiting on a connection nobody serves.
+   * Every accepted connection, so that {@link #close} closes each of them itself. Shutting the event
+   * loops down is not enough: in a restart in the middle of a round, one site's connection stayed
+   * open until the JVM ended (CoordinatorRestartTest), and that site waited on it.
    */
   private final io.netty.channel.group.ChannelGroup accepted =
       new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
