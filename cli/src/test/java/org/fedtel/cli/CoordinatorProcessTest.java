@@ -55,6 +55,7 @@ import org.fedtel.protocol.v1.MaskedInput;
 import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
 import org.fedtel.siteagent.AutoencoderTrainer;
+import org.fedtel.siteagent.DataUseAccount;
 import org.fedtel.siteagent.SecAggClient;
 import org.fedtel.siteagent.SecureAggregation;
 import org.fedtel.siteagent.SiteClient;
@@ -222,7 +223,10 @@ class CoordinatorProcessTest {
     SecureRandom random = new SecureRandom();
     SecAggClient.Factory secagg = SecureAggregation.client(cred.signingKey(), peers, random);
     SecAggClient.Factory held = hold == null ? secagg : hold.around(secagg);
-    SiteClient client = new SiteClient(() -> new SiteSession(cred.siteId(), budget, trainer, held, cred.signingKey(), witness),
+    // One account per agent, outliving its connections, as `fedtel site` keeps it.
+    DataUseAccount account = new DataUseAccount();
+    SiteClient client = new SiteClient(() -> new SiteSession(cred.siteId(), budget, trainer, held, cred.signingKey(), witness)
+        .account(account),
         SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate()), s.coordinator(), 50, 400);
     clients.add(client);
     client.start();
@@ -552,16 +556,13 @@ class CoordinatorProcessTest {
 
   /**
    * Killed while site-3 is between its charge and its release in round 3 (it has trained and charged
-   * its budget, and is masking): its data use of round 3 never reaches the ledger, yet the site keeps
-   * the charge and signs it into the cumulative ε of its next data use, which the auditor then cannot
-   * recompute from the ledger ("cumulative ε of 'site-3' is recorded as 25.93 but recomputes to
-   * 21.44"). The fix belongs to the site agent's session (a charge whose release never left the site,
-   * or whose data use the ledger never recorded, must be reconciled: refunded or recorded late), not
-   * to the carriers; until then this reproduction stays disabled.
+   * its budget, and is masking): its data use of round 3 never reaches the ledger. Before sites asked
+   * on reconnect which of their charged rounds the ledger holds (Hello.unconfirmed_rounds), site-3
+   * signed that charge into the cumulative ε of its next data use and `fedtel ledger verify` failed
+   * ("cumulative ε of 'site-3' is recorded as 25.93 but recomputes to 21.44"). Site-3 keeps the charge
+   * in its own budget (it never learned whether its input was used), above the ledger's figure.
    */
   @Test
-  @org.junit.jupiter.api.Disabled("known bug (issue 8): a site charged for a round whose release never left it keeps the charge;"
-      + " its next data use records a cumulative ε the ledger cannot recompute, and `fedtel ledger verify` fails")
   void aCoordinatorKilledWhileASiteIsBetweenChargeAndReleaseLeavesAVerifiableLedger() throws Exception {
     killMidRoundAndRestart(Step.MASK, Map.of("site-1", 5, "site-2", 5, "site-3", 4));
   }
@@ -641,7 +642,7 @@ class CoordinatorProcessTest {
     // accounting (printed after its last round) and each site's own account agree.
     AuditReport audit = LedgerAudit.verify(ledgerDir);
     assertEquals(rounds - 1, audit.checkpoints(), "one signed checkpoint per committed round");
-    Matcher last = Pattern.compile("round 5 committed: loss \\S+, survivors \\[[^]]*\\], epsilon \\{([^}]*)\\}").matcher(second.output());
+    Matcher last = Pattern.compile("round 5 committed: .*, epsilon \\{([^}]*)\\}").matcher(second.output());
     assertTrue(last.find(), second.output());
     Map<String, Double> coordinatorView = new LinkedHashMap<>();
     for (String kv : last.group(1).split(", ")) {
@@ -654,8 +655,12 @@ class CoordinatorProcessTest {
           "the restarted coordinator accounts " + b.siteId() + " as the ledger does");
     }
     for (Site s : sites) {
-      assertEquals(recorded.get(s.id()), s.budget().spentEpsilon(), 1e-9 * s.budget().spentEpsilon(),
-          s.id() + ": the site's own account equals the ledger's");
+      double own = s.budget().spentEpsilon();
+      if (held == Step.MASK && s.id().equals("site-3")) {
+        assertTrue(own > recorded.get(s.id()) * (1 + 1e-9), "site-3 keeps its unrecorded charge of round 3: " + own + " vs " + recorded);
+      } else {
+        assertEquals(recorded.get(s.id()), own, 1e-9 * own, s.id() + ": the site's own account equals the ledger's");
+      }
     }
   }
 
