@@ -86,7 +86,7 @@ public final class CoordinatorServer implements AutoCloseable {
           }
         });
     server = b.bind(address).sync().channel();
-    engine.scheduleWithFixedDelay(() -> dispatch(federation.onTick()), tickMillis, tickMillis, TimeUnit.MILLISECONDS);
+    engine.scheduleWithFixedDelay(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
@@ -162,6 +162,27 @@ public final class CoordinatorServer implements AutoCloseable {
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("the coordinator's engine did not answer: " + e, e);
     }
+  }
+
+  /**
+   * Deadlines and the next round. A failure here (the ledger or the state store cannot be written, or
+   * an engine bug) stops the coordinator: the executor would otherwise cancel the tick silently, and
+   * every deadline with it, leaving the sites connected to a coordinator that never moves again.
+   */
+  private void tick() {
+    try {
+      dispatch(federation.onTick());
+    } catch (RuntimeException e) {
+      log.error("engine failure on a tick; stopping the coordinator", e);
+      Thread stop = new Thread(this::close, "fedtel-coordinator-stop"); // close() waits for this thread's executor
+      stop.setDaemon(true);
+      stop.start();
+    }
+  }
+
+  /** Whether the coordinator has stopped, by {@link #close} or after an engine failure. */
+  public synchronized boolean isClosed() {
+    return closed;
   }
 
   /** Runs {@code task} on the engine thread. */

@@ -1,6 +1,8 @@
 package org.fedtel.coordinator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.bootstrap.Bootstrap;
@@ -51,6 +53,69 @@ class CoordinatorServerTest {
       return false;
     }
   };
+
+  /** A clock the test moves by hand. */
+  static final class ManualClock extends Clock {
+    final java.util.concurrent.atomic.AtomicLong millis = new java.util.concurrent.atomic.AtomicLong(1_764_000_000_000L);
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.ofEpochMilli(millis.get());
+    }
+  }
+
+  @Test
+  void aFailureOnATickStopsTheCoordinatorInsteadOfSilentlyEndingEveryDeadline() throws Exception {
+    SelfSignedCertificate coord = new SelfSignedCertificate("coordinator");
+    ManualClock clock = new ManualClock();
+    java.util.concurrent.atomic.AtomicInteger roundsTried = new java.util.concurrent.atomic.AtomicInteger();
+    // Two of three sites connected: no round starts until one phase timeout has passed on the clock.
+    Federation fed = new Federation(new RoundSettings(3, 3, 2, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_NONE, 1, 1, 1e-5,
+        1, 32, 0.1, 64, 0), Strategies.fedAvg(), new double[3], (round, secagg, privacy, length) -> {
+          roundsTried.incrementAndGet();
+          throw new IllegalStateException("injected engine failure");
+        }, NO_LOG, new StateStore(dir), clock, new SplittableRandom(1));
+    CoordinatorServer server = new CoordinatorServer(fed,
+        TlsContexts.server(coord.key(), new X509Certificate[] {coord.cert()}, coord.cert()), Wire.DEFAULT_MAX_FRAME_BYTES);
+    try {
+      server.start(new InetSocketAddress("127.0.0.1", 0), 5);
+      java.util.concurrent.CompletableFuture<Integer> hellos = new java.util.concurrent.CompletableFuture<>();
+      server.onEngine(() -> {
+        try {
+          int sent = 0;
+          for (String id : List.of("site-a", "site-b")) {
+            sent += fed.onHello(id, Wire.envelope(id, 0, 1).setHello(org.fedtel.protocol.v1.Hello.newBuilder()
+                .setExampleCount(10)).build()).size();
+          }
+          hellos.complete(sent);
+        } catch (Exception e) {
+          hellos.completeExceptionally(e);
+        }
+      });
+      assertEquals(0, hellos.get(10, TimeUnit.SECONDS), "no round starts with two of three sites before the timeout");
+      assertFalse(server.isClosed());
+      clock.millis.addAndGet(31_000); // the next tick starts a round with the two, and the engine fails
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!server.isClosed()) {
+        assertTrue(System.nanoTime() < end, "the coordinator kept running after an engine failure on a tick");
+        Thread.sleep(5); // polling a condition; the deadline above is the timeout
+      }
+      assertEquals(1, roundsTried.get(), "stopped at the first failure");
+      assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> server.onEngine(() -> { }));
+    } finally {
+      server.close();
+    }
+  }
 
   @Test
   void closeClosesEveryAcceptedConnectionAtOnce() throws Exception {
