@@ -58,9 +58,10 @@ import org.fedtel.telemetry.model.AutoencoderConfig;
  * site — the same engines, secure aggregation and privacy accounting as the networked deployment —
  * connected by an in-memory carrier with a simulated clock. Deterministic under the run's seed.
  *
- * <p>Dropout: each sampled site, independently with the run's dropout probability, dies in one of
- * the four secure-aggregation phases (chosen uniformly) and stays silent for the rest of that round;
- * the coordinator drops it at the phase deadline, exactly as it would a vanished site.
+ * <p>Dropout and stragglers follow the run's {@link Dropout}: a site that vanishes stays silent for
+ * the rest of that round and the coordinator drops it at the phase deadline, exactly as it would a
+ * vanished site; a straggler's data-use record and masked input reach the coordinator after the
+ * masking deadline and are refused.
  */
 public final class InProcessFederation {
   private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(30);
