@@ -205,7 +205,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         .build();
     double[] initial = Autoencoder.initialize(s.model(), new SplittableRandom(s.modelSeed())).parameters();
     try (Ledger ledger = Ledger.open(s.dataDir().resolve("ledger"), genesis, cred.signingKey(), Clock.systemUTC())) {
-      Federation federation = new Federation(s.rounds(), s.strategy(), initial, SecureAggregation.server(PeerKeys.of(s.sites())),
+      Federation federation = new Federation(s.rounds(), s.strategy(), initial, SecureAggregation.server(
+          PeerKeys.certifiedOrKnown(cred.trust().peerKeys(), s.sites())),
           new LedgerLog(ledger, s.sites(), s.certificateHashes(), s.rounds().privacyMode()),
           new StateStore(s.dataDir().resolve("state")), Clock.systemUTC(), new SecureRandom());
       if (federation.finished()) {
@@ -213,7 +214,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         return 0;
       }
       try (CoordinatorServer server = new CoordinatorServer(federation,
-          TlsContexts.server(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust(), s.revocations()), Wire.DEFAULT_MAX_FRAME_BYTES)) {
+          TlsContexts.server(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust(), s.revocations()), Wire.DEFAULT_MAX_FRAME_BYTES)
+          .relayCertificates()) {
         int port = server.start(s.listen(), 20);
         System.out.printf(Locale.ROOT, "coordinator listening on %s:%d (resuming after round %d)%n", s.listen().getHostString(), port,
             federation.committedRound());
@@ -230,6 +232,10 @@ final class CoordinatorCommand implements Callable<Integer> {
         try (DashboardServer closeDashboard = dashboard) {
         int shown = 0;
         while (true) {
+          if (server.isClosed()) {
+            throw new UserException("the coordinator's engine stopped (the reason is logged above); the state and the ledger are"
+                + " those of the last committed round: start the coordinator again to resume");
+          }
           CompletableFuture<List<RoundSummary>> h = new CompletableFuture<>();
           CompletableFuture<Boolean> done = new CompletableFuture<>();
           server.onEngine(() -> {

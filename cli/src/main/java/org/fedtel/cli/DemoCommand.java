@@ -128,8 +128,8 @@ final class DemoCommand implements Callable<Integer> {
     }
     RoundSettings settings = new RoundSettings(rounds, SITES, 3, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, noiseMultiplier, DELTA, 1, 32, 0.05, 32, 0);
-    // Signing keys are taken from the CA-issued certificates the demo holds (out of band).
-    PeerKeys peerKeys = PeerKeys.of(siteKeys);
+    // Signing keys come from the certificates the coordinator relays in each KeyList, checked against the CA.
+    PeerKeys peerKeys = PeerKeys.certifiedOrKnown(coordinator.trust().peerKeys(), Map.of());
     double[] initial = Autoencoder.initialize(model, new SplittableRandom(seed)).parameters();
     List<SiteClient> clients = new ArrayList<>();
     double[] global;
@@ -140,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
           new StateStore(out.resolve("coordinator")), clock, random);
       try (CoordinatorServer server = new CoordinatorServer(federation,
           TlsContexts.server(coordinator.tlsPrivateKey(), coordinator.certificateChain(), ca.certificate()),
-          Wire.DEFAULT_MAX_FRAME_BYTES)) {
+          Wire.DEFAULT_MAX_FRAME_BYTES).relayCertificates()) {
         int port = server.start(new InetSocketAddress("127.0.0.1", 0), 20);
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
         NoteVerifier logKey = NoteVerifier.of(genesis.getOrigin(), coordinator.signingKey().verifyingKey());

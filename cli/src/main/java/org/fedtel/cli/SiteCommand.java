@@ -247,7 +247,9 @@ final class SiteCommand implements Callable<Integer> {
 
   private Integer run(Settings s, SiteCredentials cred, PrivacyBudget budget, Witness witness, SiteState state, LocalTrainer trainer,
                       LiveScoring live) throws Exception {
-    PeerKeys peerKeys = PeerKeys.of(s.peers());
+    // Peers' signing keys: from the certificates the coordinator relays (checked against the CA), or
+    // from the optional `peers` certificate files when it relays none.
+    PeerKeys peerKeys = PeerKeys.certifiedOrKnown(cred.trust().peerKeys(), s.peers());
     SecureRandom random = new SecureRandom();
     // Restored charges are unconfirmed until the coordinator says which data uses its ledger holds.
     DataUseAccount account = new DataUseAccount();

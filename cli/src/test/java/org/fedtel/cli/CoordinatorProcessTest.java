@@ -219,7 +219,7 @@ class CoordinatorProcessTest {
     AutoencoderTrainer trainer = new AutoencoderTrainer(model, s.train());
     PrivacyBudget budget = new PrivacyBudget(s.budgetEpsilon(), s.budgetDelta());
     Witness witness = new Witness(cred.siteId(), cred.signingKey(), NoteVerifier.of(s.consortium() + "/ledger", s.coordinatorKey()));
-    PeerKeys peers = PeerKeys.of(s.peers());
+    PeerKeys peers = PeerKeys.certifiedOrKnown(cred.trust().peerKeys(), s.peers()); // the coordinator relays certificates
     SecureRandom random = new SecureRandom();
     SecAggClient.Factory secagg = SecureAggregation.client(cred.signingKey(), peers, random);
     SecAggClient.Factory held = hold == null ? secagg : hold.around(secagg);

@@ -228,9 +228,23 @@ public final class CoordinatorServer implements AutoCloseable {
     throw new SSLPeerUnverifiedException("peer certificate has no common name (site id)");
   }
 
+  /**
+   * Relays each site's TLS certificate in the round's KeyList, so sites verify each other's signed
+   * keys against the consortium CA instead of configured certificates (the sites' and this engine's
+   * {@code PeerKeys} must then verify relayed certificates, e.g. {@code PeerKeys.certifiedOrKnown}).
+   * Call before {@link #start}.
+   */
+  public CoordinatorServer relayCertificates() {
+    this.relayCertificates = true;
+    return this;
+  }
+
+  private volatile boolean relayCertificates;
+
   /** One per connection: learns the site id at the handshake, forwards envelopes to the engine. */
   private final class SiteHandler extends SimpleChannelInboundHandler<Envelope> {
     private String siteId;
+    private byte[] certificate = new byte[0];
     private boolean helloSeen;
 
     @Override
@@ -242,7 +256,14 @@ public final class CoordinatorServer implements AutoCloseable {
           return;
         }
         try {
-          siteId = certifiedId(ctx.pipeline().get(SslHandler.class));
+          SslHandler tls = ctx.pipeline().get(SslHandler.class);
+          siteId = certifiedId(tls);
+          if (relayCertificates) {
+            certificate = tls.engine().getSession().getPeerCertificates()[0].getEncoded();
+          }
+        } catch (java.security.cert.CertificateEncodingException e) {
+          log.warn("refusing {}: its certificate cannot be encoded: {}", ctx.channel().remoteAddress(), e.getMessage());
+          ctx.close();
         } catch (SSLPeerUnverifiedException e) {
           log.warn("refusing {}: {}", ctx.channel().remoteAddress(), e.getMessage());
           ctx.close();
@@ -255,6 +276,7 @@ public final class CoordinatorServer implements AutoCloseable {
     protected void channelRead0(ChannelHandlerContext ctx, Envelope e) {
       Channel ch = ctx.channel();
       String id = siteId;
+      byte[] cert = certificate;
       boolean first = !helloSeen;
       helloSeen = true;
       fromNetwork(() -> {
@@ -262,7 +284,7 @@ public final class CoordinatorServer implements AutoCloseable {
           if (first) {
             // Register the connection only once its hello is accepted, so that a bad first
             // message cannot displace the site's working connection.
-            List<Outbound> out = federation.onHello(id, e);
+            List<Outbound> out = federation.onHello(id, cert, e);
             Channel old = channels.put(id, ch);
             if (old != null && old != ch) {
               old.close();
