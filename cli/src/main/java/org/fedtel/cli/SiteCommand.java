@@ -29,6 +29,7 @@ import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.config.Config;
 import org.fedtel.protocol.config.ConfigException;
 import org.fedtel.siteagent.AutoencoderTrainer;
+import org.fedtel.crypto.RevocationList;
 import org.fedtel.siteagent.DataUseAccount;
 import org.fedtel.siteagent.LiveScoring;
 import org.fedtel.siteagent.LiveScoringException;
@@ -60,7 +61,8 @@ final class SiteCommand implements Callable<Integer> {
   /** Everything the site needs, validated from the file before it connects. */
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
                   double[][] train, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
-                  VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous) {}
+                  VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous,
+                  RevocationList revocations) {}
 
   /**
    * The optional {@code [live]} section: live telemetry scored after every round with the global
@@ -178,13 +180,22 @@ final class SiteCommand implements Callable<Integer> {
       Path output = base.resolve(c.string("live.output", state.resolve("detections.csv").toString()));
       live = new Live(liveData, output, spec, metricNames, scaler, raw);
     }
+    RevocationList revocations = null;
+    if (c.has("revocations")) {
+      Path crl = base.resolve(c.requiredString("revocations"));
+      try {
+        revocations = RevocationList.load(crl, credentials.trust());
+      } catch (Exception e) {
+        throw new ConfigException(file + ": revocations " + crl + ": " + e.getMessage());
+      }
+    }
     c.checkAllUsed();
     boolean[] anomalous = new boolean[isAnomalous.size()];
     for (int i = 0; i < anomalous.length; i++) {
       anomalous[i] = isAnomalous.get(i);
     }
     return new Settings(credentials, coordinator, consortium, peers, train, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous);
+        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous, revocations);
   }
 
   @Override
@@ -249,7 +260,7 @@ final class SiteCommand implements Callable<Integer> {
                       LiveScoring live) throws Exception {
     // Peers' signing keys: from the certificates the coordinator relays (checked against the CA), or
     // from the optional `peers` certificate files when it relays none.
-    PeerKeys peerKeys = PeerKeys.certifiedOrKnown(cred.trust().peerKeys(), s.peers());
+    PeerKeys peerKeys = PeerKeys.certifiedOrKnown(cred.trust().peerKeys(s.revocations()), s.peers());
     SecureRandom random = new SecureRandom();
     // Restored charges are unconfirmed until the coordinator says which data uses its ledger holds.
     DataUseAccount account = new DataUseAccount();
@@ -298,7 +309,9 @@ final class SiteCommand implements Callable<Integer> {
       });
       current.set(session);
       return session;
-    }, SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate()), s.coordinator(), 200, 30_000)) {
+    }, s.revocations() == null ? SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate())
+        : SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust().trustManager(s.revocations())),
+        s.coordinator(), 200, 30_000)) {
       client.start();
       long seen = 0;
       long stopDeadline = Long.MAX_VALUE;

@@ -160,6 +160,14 @@ public final class ConsortiumTrust {
    * the site it is relayed for.
    */
   public PeerKeys peerKeys() {
+    return peerKeys(null);
+  }
+
+  /** As {@link #peerKeys()}, and a relayed certificate revoked by {@code revocations} (if not null) is refused. */
+  public PeerKeys peerKeys(RevocationList revocations) {
+    if (revocations != null && !revocations.issuedFor(this)) {
+      throw new IllegalArgumentException("the revocation list belongs to another CA");
+    }
     return (siteId, certificate) -> {
       CertifiedSite site;
       try {
@@ -171,6 +179,14 @@ public final class ConsortiumTrust {
       if (!site.siteId().equals(siteId)) {
         throw new SecAggException(SecAggException.Reason.BAD_SIGNATURE, "certificate relayed for '"
             + siteId + "' names '" + site.siteId() + "'");
+      }
+      if (revocations != null) {
+        try {
+          revocations.check(site.certificate());
+        } catch (CertificateException e) {
+          throw new SecAggException(SecAggException.Reason.BAD_SIGNATURE,
+              "site '" + siteId + "': " + e.getMessage());
+        }
       }
       return site.signingKey();
     };

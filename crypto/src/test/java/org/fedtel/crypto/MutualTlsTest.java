@@ -77,6 +77,21 @@ class MutualTlsTest {
     assertEquals("beta", handshake(coordinator, beta)[0].peer());
   }
 
+  /** A site with the list refuses a revoked coordinator at the handshake; without it, it connects. */
+  @Test
+  void aSiteWithTheListRefusesARevokedCoordinator() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create(dir, "c", ConsortiumPkiTest.CLOCK, new SecureRandom());
+    SiteCredentials coordinator = SiteCredentials.load(ca.issueCoordinator(List.of("localhost", "127.0.0.1")),
+        ConsortiumPkiTest.CLOCK);
+    SiteCredentials alpha = SiteCredentials.load(ca.issueSite("alpha"), ConsortiumPkiTest.CLOCK);
+    ca.revokeMember("coordinator", java.security.cert.CRLReason.KEY_COMPROMISE);
+    RevocationList crl = RevocationList.load(ca.writeRevocationList(java.time.Duration.ofDays(30)), alpha.trust());
+    Exception refused = assertThrows(Exception.class, () -> handshake(coordinator.sslContext(new SecureRandom()),
+        coordinator.trust(), alpha, alpha.sslContext(new SecureRandom(), crl)));
+    assertTrue(causes(refused).contains("revoked"), causes(refused));
+    assertEquals("alpha", handshake(coordinator, alpha)[0].peer(), "negative control: without the list it connects");
+  }
+
   /** The messages of an exception, its suppressed exceptions and their causes. */
   private static String causes(Throwable t) {
     StringBuilder b = new StringBuilder();
@@ -102,7 +117,11 @@ class MutualTlsTest {
 
   private static Seen[] handshake(SSLContext serverContext, ConsortiumTrust serverTrust,
       SiteCredentials client) throws Exception {
-    SecureRandom random = new SecureRandom();
+    return handshake(serverContext, serverTrust, client, client.sslContext(new SecureRandom()));
+  }
+
+  private static Seen[] handshake(SSLContext serverContext, ConsortiumTrust serverTrust,
+      SiteCredentials client, SSLContext clientContext) throws Exception {
     try (SSLServerSocket listener = (SSLServerSocket) serverContext
         .getServerSocketFactory().createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       listener.setNeedClientAuth(true);
@@ -121,7 +140,7 @@ class MutualTlsTest {
         }
       });
       Seen clientSeen;
-      try (SSLSocket s = (SSLSocket) client.sslContext(random).getSocketFactory()
+      try (SSLSocket s = (SSLSocket) clientContext.getSocketFactory()
           .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
         s.setSoTimeout(20_000);
         s.setEnabledProtocols(new String[] {"TLSv1.3"});

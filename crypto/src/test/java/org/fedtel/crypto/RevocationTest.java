@@ -84,6 +84,13 @@ class RevocationTest {
     assertEquals(CRLReason.KEY_COMPROMISE, e.getRevocationReason());
     assertDoesNotThrow(() -> list.check(beta));
     assertDoesNotThrow(() -> list.check(coord));
+    // Relayed in a KeyList: the revoked member's certificate is refused, the others give their keys.
+    org.fedtel.crypto.secagg.PeerKeys keys = trust.peerKeys(list);
+    assertEquals(org.fedtel.crypto.secagg.SecAggException.Reason.BAD_SIGNATURE, assertThrows(
+        org.fedtel.crypto.secagg.SecAggException.class, () -> keys.signingKey("alpha", alpha.getEncoded())).reason());
+    assertEquals(trust.verify(beta).signingKey(), keys.signingKey("beta", beta.getEncoded()));
+    assertEquals(trust.verify(alpha).signingKey(), trust.peerKeys().signingKey("alpha", alpha.getEncoded()),
+        "without the list the same certificate passes");
 
     // A second revocation, by serial, reopening the CA: the records persist, the number grows.
     ConsortiumCa again = ConsortiumCa.open(dir, ConsortiumPkiTest.CLOCK, new SecureRandom());

@@ -68,6 +68,12 @@ public final class SiteClient implements AutoCloseable {
         .endpointIdentificationAlgorithm(null).protocols("TLSv1.3").build();
   }
 
+  /** As above, with a trust manager of one's own (e.g. one that also checks a revocation list). */
+  public static SslContext tls(PrivateKey key, X509Certificate[] chain, javax.net.ssl.TrustManager trust) throws SSLException {
+    return SslContextBuilder.forClient().keyManager(key, chain).trustManager(trust)
+        .endpointIdentificationAlgorithm(null).protocols("TLSv1.3").build();
+  }
+
   /** Starts connecting (and reconnecting) in the background. */
   public void start() {
     connect();
