@@ -62,7 +62,7 @@ final class SiteCommand implements Callable<Integer> {
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
                   double[][] train, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
                   VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous,
-                  RevocationList revocations) {}
+                  RevocationList revocations, long silenceTimeoutSeconds) {}
 
   /**
    * The optional {@code [live]} section: live telemetry scored after every round with the global
@@ -180,6 +180,7 @@ final class SiteCommand implements Callable<Integer> {
       Path output = base.resolve(c.string("live.output", state.resolve("detections.csv").toString()));
       live = new Live(liveData, output, spec, metricNames, scaler, raw);
     }
+    long silence = c.integer("silence_timeout_seconds", 60, 1, 86_400);
     RevocationList revocations = null;
     if (c.has("revocations")) {
       Path crl = base.resolve(c.requiredString("revocations"));
@@ -195,7 +196,7 @@ final class SiteCommand implements Callable<Integer> {
       anomalous[i] = isAnomalous.get(i);
     }
     return new Settings(credentials, coordinator, consortium, peers, train, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous, revocations);
+        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous, revocations, silence);
   }
 
   @Override
@@ -311,7 +312,7 @@ final class SiteCommand implements Callable<Integer> {
       return session;
     }, s.revocations() == null ? SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate())
         : SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust().trustManager(s.revocations())),
-        s.coordinator(), 200, 30_000)) {
+        s.coordinator(), 200, 30_000).silenceTimeout(java.time.Duration.ofSeconds(s.silenceTimeoutSeconds()))) {
       client.start();
       long seen = 0;
       long stopDeadline = Long.MAX_VALUE;

@@ -64,6 +64,44 @@ class NetworkFederationTest {
     return new LeastSquares(100 + i, TRUE_W, 0.5 * i, 50 + 20 * i);
   }
 
+  /**
+   * A coordinator that stays silent (no heartbeat, no round: it waits for more sites) looks like a
+   * vanished host: the site closes and reconnects after its silence timeout. With heartbeats it stays.
+   */
+  @Test
+  void aSiteLeavesASilentCoordinatorAndStaysWithOneThatSendsHeartbeats() throws Exception {
+    SelfSignedCertificate coordCert = new SelfSignedCertificate("coordinator");
+    SelfSignedCertificate siteCert = new SelfSignedCertificate("site-0");
+    SslContext serverTls = TlsContexts.server(coordCert.key(), new java.security.cert.X509Certificate[] {coordCert.cert()},
+        siteCert.cert());
+    TestConsortium keys = new TestConsortium(1);
+    for (boolean heartbeats : new boolean[] {false, true}) {
+      Federation fed = new Federation(settings(1, 5), Strategies.fedAvg(), new double[3], keys.server(), new ListLog(),
+          new StateStore(dir.resolve("silent-" + heartbeats)), Clock.systemUTC(), new SplittableRandom(7));
+      try (CoordinatorServer server = new CoordinatorServer(fed, serverTls, Wire.DEFAULT_MAX_FRAME_BYTES)
+          .heartbeatEvery(heartbeats ? Duration.ofMillis(100) : Duration.ofHours(1))) {
+        int port = server.start(new InetSocketAddress("127.0.0.1", 0), 20);
+        PrivacyBudget budget = new PrivacyBudget(10, 1e-5);
+        try (SiteClient c = new SiteClient(() -> keys.session("site-0", budget, data(0), keys.witness("site-0")),
+            SiteClient.tls(siteCert.key(), new java.security.cert.X509Certificate[] {siteCert.cert()}, coordCert.cert()),
+            new InetSocketAddress("127.0.0.1", port), 50, 1000).silenceTimeout(Duration.ofMillis(1500))) {
+          c.start();
+          if (!heartbeats) {
+            await(() -> c.connections() >= 2, "the site to leave the silent coordinator and reconnect");
+          } else {
+            // Three silence timeouts long: each would have cut the connection without the heartbeats.
+            await(() -> c.connections() >= 1, "the site to connect");
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(4_500);
+            while (System.nanoTime() < end) {
+              assertEquals(1, c.connections(), "a site hearing heartbeats keeps its connection");
+              Thread.sleep(50);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void fiveSitesOverTheNetworkReachTheInProcessModelAndAStrangerIsRefused() throws Exception {
     int n = 5;

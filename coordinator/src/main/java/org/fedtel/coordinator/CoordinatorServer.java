@@ -172,12 +172,32 @@ public final class CoordinatorServer implements AutoCloseable {
   private void tick() {
     try {
       dispatch(federation.onTick());
+      long now = System.nanoTime();
+      if (now - lastHeartbeatNanos >= heartbeatNanos) {
+        lastHeartbeatNanos = now;
+        dispatch(federation.heartbeats());
+      }
     } catch (RuntimeException e) {
       log.error("engine failure on a tick; stopping the coordinator", e);
       Thread stop = new Thread(this::close, "fedtel-coordinator-stop"); // close() waits for this thread's executor
       stop.setDaemon(true);
       stop.start();
     }
+  }
+
+  private volatile long heartbeatNanos = TimeUnit.SECONDS.toNanos(5);
+  private long lastHeartbeatNanos = System.nanoTime();
+
+  /**
+   * How often every connected site gets a heartbeat (default 5 s), which sites use to detect a
+   * vanished coordinator ({@code SiteClient.silenceTimeout}). Call before {@link #start}.
+   */
+  public CoordinatorServer heartbeatEvery(java.time.Duration interval) {
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("heartbeat interval must be positive, got " + interval);
+    }
+    this.heartbeatNanos = interval.toNanos();
+    return this;
   }
 
   /** Whether the coordinator has stopped, by {@link #close} or after an engine failure. */

@@ -318,6 +318,21 @@ public final class Federation {
     }
   }
 
+  /**
+   * A heartbeat to every connected site, so that a site can tell a silent coordinator from a vanished
+   * one (half-open TCP) by the time since it last heard anything.
+   */
+  public List<Outbound> heartbeats() {
+    List<Outbound> out = new ArrayList<>();
+    for (SiteRecord site : sites.values()) {
+      if (site.connected) {
+        out.add(new Outbound(site.id, Wire.envelope(COORDINATOR_ID, 0, ++outSequence)
+            .setHeartbeat(org.fedtel.protocol.v1.Heartbeat.newBuilder().setEpochMillis(clock.millis())).build()));
+      }
+    }
+    return out;
+  }
+
   /** An error envelope telling a site why its message was refused. */
   public Envelope errorFor(RejectedMessageException e, long round) {
     ErrorCode code = switch (e.reason()) {

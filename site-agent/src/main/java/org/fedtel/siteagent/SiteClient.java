@@ -46,6 +46,21 @@ public final class SiteClient implements AutoCloseable {
   private volatile Channel channel;
   private volatile int connections;
   private long backoff;
+  private volatile long silenceNanos = TimeUnit.SECONDS.toNanos(60);
+
+  /**
+   * Closes the connection (and so reconnects) when nothing has come from the coordinator for
+   * {@code timeout} (default 60 s) — a coordinator sends heartbeats every few seconds, so silence means
+   * a vanished host or a half-open connection. Time spent handling a message (training) does not
+   * count: handling happens on the connection's thread and the clock restarts when it ends.
+   */
+  public SiteClient silenceTimeout(java.time.Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("silence timeout must be positive, got " + timeout);
+    }
+    this.silenceNanos = timeout.toNanos();
+    return this;
+  }
 
   public SiteClient(Supplier<SiteSession> sessions, SslContext ssl, InetSocketAddress coordinator,
                     long minBackoffMillis, long maxBackoffMillis) {
@@ -112,7 +127,7 @@ public final class SiteClient implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), coordinator.getHostString(), coordinator.getPort()));
             Wire.install(ch.pipeline(), Wire.DEFAULT_MAX_FRAME_BYTES, (ctx, v) -> { });
-            ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-session", new SessionHandler(session));
+            ch.pipeline().addBefore(Wire.ERROR_HANDLER, "fedtel-session", new SessionHandler(session, silenceNanos));
             ch.pipeline().addLast("fedtel-close-on-error", new CloseOnError());
           }
         });
@@ -139,9 +154,37 @@ public final class SiteClient implements AutoCloseable {
 
   private final class SessionHandler extends SimpleChannelInboundHandler<Envelope> {
     private final SiteSession session;
+    private final long silence;
+    /** When the last message arrived or finished being handled (the connection's thread only). */
+    private long lastHeard = System.nanoTime();
 
-    SessionHandler(SiteSession session) {
+    SessionHandler(SiteSession session, long silenceNanos) {
       this.session = session;
+      this.silence = silenceNanos;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+      lastHeard = System.nanoTime();
+      scheduleSilenceCheck(ctx);
+      super.channelActive(ctx);
+    }
+
+    /** Runs on the connection's own thread, so never while a message (training) is being handled. */
+    private void scheduleSilenceCheck(ChannelHandlerContext ctx) {
+      ctx.executor().schedule(() -> {
+        if (!ctx.channel().isActive()) {
+          return;
+        }
+        long quiet = System.nanoTime() - lastHeard;
+        if (quiet >= silence) {
+          log.warn("site {}: nothing from the coordinator for {} s; closing the connection to reconnect", session.siteId(),
+              TimeUnit.NANOSECONDS.toSeconds(quiet));
+          ctx.close();
+        } else {
+          scheduleSilenceCheck(ctx);
+        }
+      }, Math.max(1, silence / 4), TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -163,6 +206,7 @@ public final class SiteClient implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Envelope e) {
+      lastHeard = System.nanoTime();
       try {
         List<Envelope> replies = session.onEnvelope(e);
         for (Envelope r : replies) {
@@ -171,6 +215,8 @@ public final class SiteClient implements AutoCloseable {
         ctx.flush();
       } catch (RejectedMessageException ex) {
         log.warn("site {} refused a coordinator message: {} ({})", session.siteId(), ex.getMessage(), ex.reason());
+      } finally {
+        lastHeard = System.nanoTime(); // handling (training) may have taken long: that was not silence
       }
     }
   }
