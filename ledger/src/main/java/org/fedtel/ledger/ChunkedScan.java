@@ -50,6 +50,79 @@ final class ChunkedScan {
      */
     void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset)
         throws LedgerException;
+
+    /**
+     * The same, with what a hashing thread read of the entry's header: {@code headers} at position
+     * {@code i} of its chunk, or null when no header was read (the one-thread scan).
+     */
+    default void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset,
+        Headers headers, int i) throws LedgerException {
+      entry(index, offset, buf, off, len, leaves, leafOffset);
+    }
+  }
+
+  /**
+   * The headers of a chunk's entries as its hashing thread read them with {@link EntryHeader}, in
+   * primitive arrays, so that the checking thread compares numbers instead of parsing. Only entries
+   * of the two kinds a long ledger is mostly made of are read here, exactly as
+   * {@code LedgerAudit.checkEntry} would read them ({@link #ROUND_ABORTED}: {@link EntryHeader#read}
+   * and {@link EntryHeader#readRoundAborted} both true; {@link #ROUND_STARTED}: the same with
+   * {@link EntryHeader#readRoundStarted} and no sampled site); every other entry is {@link #OTHER}
+   * and is read by the checking thread from its bytes, as before. Nothing here is a verdict: the
+   * checking thread still runs every check, in entry order, with the same messages.
+   */
+  static final class Headers {
+    static final byte OTHER = 0;
+    static final byte ROUND_STARTED = 1;
+    static final byte ROUND_ABORTED = 2;
+
+    byte[] kinds = new byte[0];
+    long[] indexes = new long[0];
+    long[] timestamps = new long[0];
+    long[] rounds = new long[0];
+    /** previous_hash is {@code buf[previousOffsets[i], + previousLengths[i])}. */
+    int[] previousOffsets = new int[0];
+    int[] previousLengths = new int[0];
+    /**
+     * For i ≥ 1: previous_hash is 32 bytes equal to entry i − 1's leaf hash (computed in this chunk).
+     * Entry 0 of a chunk is compared by the checking thread with the previous chunk's last leaf.
+     */
+    boolean[] chained = new boolean[0];
+
+    private void ensure(int n) {
+      if (kinds.length < n) {
+        kinds = new byte[n];
+        indexes = new long[n];
+        timestamps = new long[n];
+        rounds = new long[n];
+        previousOffsets = new int[n];
+        previousLengths = new int[n];
+        chained = new boolean[n];
+      }
+    }
+
+    /** Reads entry i, {@code buf[off, off + len)}, whose predecessor's leaf (if i ≥ 1) is in {@code tree}. */
+    private void read(EntryHeader h, int i, byte[] buf, int off, int len, byte[] tree) {
+      byte kind = OTHER;
+      if (h.read(buf, off, len)) {
+        if (h.kind == EntryHeader.ROUND_ABORTED) {
+          kind = h.readRoundAborted(buf) ? ROUND_ABORTED : OTHER;
+        } else if (h.kind == EntryHeader.ROUND_STARTED) {
+          kind = h.readRoundStarted(buf) && h.sampledSites.isEmpty() ? ROUND_STARTED : OTHER;
+        }
+      }
+      kinds[i] = kind;
+      if (kind == OTHER) {
+        return;
+      }
+      indexes[i] = h.index;
+      timestamps[i] = h.timestampMillis;
+      rounds[i] = h.round;
+      previousOffsets[i] = h.previousOffset;
+      previousLengths[i] = h.previousLength;
+      chained[i] = i > 0 && h.previousLength == HASH
+          && Arrays.equals(buf, h.previousOffset, h.previousOffset + HASH, tree, (i - 1) * HASH, i * HASH);
+    }
   }
 
   private final Path file;
@@ -124,7 +197,7 @@ final class ChunkedScan {
         for (int i = 0; i < c.good; i++) {
           visited = i + 1;
           visitor.entry(c.first + i, c.base + c.offsets[i] - 4, c.buf, c.offsets[i], c.lengths[i], c.tree,
-              i * HASH);
+              i * HASH, c.headers, i);
         }
         if (c.good < c.count) {
           throw new CorruptLedgerException(c.first + c.good, "record checksum mismatch (damaged bytes)");
@@ -179,6 +252,8 @@ final class ChunkedScan {
     final int[] levelStart = new int[64];
     final long[] levelFirst = new long[64];
     int levels;
+    /** The entries' headers, read on the hashing thread (only for the {@link #good} entries). */
+    final Headers headers = new Headers();
     /** What the reader stopped on after the last record: the end of the file, or a failure. */
     EntryLog.Scan end;
     Exception failure;
@@ -209,10 +284,15 @@ final class ChunkedScan {
       lengths[count++] = length;
     }
 
-    /** On a hashing thread: checksums, then leaf hashes, then the complete subtrees, level by level. */
+    /**
+     * On a hashing thread: checksums, leaf hashes and headers (while the entry is in this core's
+     * cache), then the complete subtrees, level by level.
+     */
     Chunk hash() {
       MessageDigest md = MerkleTree.newSha256();
       CRC32C crc = new CRC32C();
+      EntryHeader header = new EntryHeader();
+      headers.ensure(count);
       // Sized for every entry; if a checksum fails, only the entries before it are hashed.
       long end = first + count;
       sizeTree(end);
@@ -232,6 +312,7 @@ final class ChunkedScan {
         buf[off - 1] = 0;
         md.update(buf, off - 1, len + 1);
         digest(md, tree, i * HASH);
+        headers.read(header, i, buf, off, len, tree);
       }
       if (good < count) {
         end = first + good;

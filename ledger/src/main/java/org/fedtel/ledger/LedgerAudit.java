@@ -230,6 +230,14 @@ public final class LedgerAudit {
   private long currentIndex;
   private final Map<String, RdpAccountant> singleUse = new HashMap<>();
   private final EntryHeader header = new EntryHeader();
+  private ChunkedScan scanner;
+  private TreeMap<Long, List<SignedNote>> toCheck;
+  /** Sizes with a checkpoint to check, ascending, and the next one not yet reached. */
+  private long[] rootSizes;
+  private int nextRoot;
+  private long fileLength;
+  private int cosigs;
+  private int verifiedCheckpoints;
 
   private AuditReport run() throws IOException, LedgerException {
     try (SignatureChecks checks = new SignatureChecks()) {
@@ -258,37 +266,27 @@ public final class LedgerAudit {
     for (SignedNote t : trusted) {
       toCheck.computeIfAbsent(Checkpoint.parse(t.text()).size(), k -> new ArrayList<>()).add(t);
     }
-    long fileLength = Files.size(file);
-    int[] cosigs = {0};
-    int[] verifiedCheckpoints = {0};
+    fileLength = Files.size(file);
+    this.toCheck = toCheck;
     // Leaf and node hashes are computed by the scan's hashing threads; the roots of checkpointed
     // sizes are joined from their subtrees here, in entry order, like every other check.
-    ChunkedScan scanner = new ChunkedScan(file, threads, chunkEntries, chunkBytes);
-    long[] rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
-    int[] nextRoot = {0};
-    EntryLog.Scan scan = scanner.run((index, offset, buf, off, len, leaves, leafOffset) -> {
-      currentIndex = index;
-      checkEntry(index, buf, off, len);
-      System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
-      long size = index + 1;
-      int k = nextRoot[0];
-      while (k < rootSizes.length && rootSizes[k] < size) {
-        k++;
+    scanner = new ChunkedScan(file, threads, chunkEntries, chunkBytes);
+    rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
+    EntryLog.Scan scan = scanner.run(new ChunkedScan.Visitor() {
+      @Override
+      public void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset)
+          throws LedgerException {
+        entry(index, offset, buf, off, len, leaves, leafOffset, null, 0);
       }
-      if (k < rootSizes.length && rootSizes[k] == size) {
-        byte[] root = scanner.root();
-        for (SignedNote n : toCheck.remove(size)) {
-          cosigs[0] += checkCheckpoint(n, size, root, index);
-          verifiedCheckpoints[0]++;
-        }
-        k++;
-      }
-      nextRoot[0] = k;
-      if ((index & 0xffff) == 0) {
-        progress.entries(offset, fileLength);
+
+      @Override
+      public void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset,
+          ChunkedScan.Headers headers, int i) throws LedgerException {
+        visit(index, offset, buf, off, len, leaves, leafOffset, headers, i);
       }
     });
     if (scan.torn()) {
+
       throw new CorruptLedgerException(scan.entries(), "incomplete record at the end of the entries file ("
           + scan.tornTail() + "): a torn write or a truncated copy");
     }
@@ -299,7 +297,7 @@ public final class LedgerAudit {
     for (Map.Entry<Long, List<SignedNote>> e : toCheck.entrySet()) {
       if (e.getKey() == 0) {
         for (SignedNote n : e.getValue()) {
-          cosigs[0] += checkCheckpoint(n, 0, MerkleTree.emptyRoot(), 0);
+          cosigs += checkCheckpoint(n, 0, MerkleTree.emptyRoot(), 0);
         }
         continue;
       }
@@ -313,7 +311,58 @@ public final class LedgerAudit {
           s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
     }
     return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), scanner.root(),
-        verifiedCheckpoints[0], cosigs[0], 2 * signatures.submitted(), budgets, unprotected);
+        verifiedCheckpoints, cosigs, 2 * signatures.submitted(), budgets, unprotected);
+  }
+
+  /** One entry, in file order: its checks, its leaf for the next entry's chain, the checkpoints of its size. */
+  private void visit(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset,
+      ChunkedScan.Headers headers, int i) throws LedgerException {
+    currentIndex = index;
+    if (headers == null || parseFully || headers.kinds[i] == ChunkedScan.Headers.OTHER) {
+      checkEntry(index, buf, off, len);
+    } else {
+      checkReadHeader(index, buf, headers, i);
+    }
+    System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
+    long size = index + 1;
+    int k = nextRoot;
+    while (k < rootSizes.length && rootSizes[k] < size) {
+      k++;
+    }
+    if (k < rootSizes.length && rootSizes[k] == size) {
+      byte[] root = scanner.root();
+      for (SignedNote n : toCheck.remove(size)) {
+        cosigs += checkCheckpoint(n, size, root, index);
+        verifiedCheckpoints++;
+      }
+      k++;
+    }
+    nextRoot = k;
+    if ((index & 0xffff) == 0) {
+      progress.entries(offset, fileLength);
+    }
+  }
+
+  /**
+   * An entry whose header a hashing thread read ({@link ChunkedScan.Headers}): the checks
+   * {@link #checkEntry} runs on a round_started (no sampled site) or round_aborted entry read the
+   * same way, on the numbers read, in the same order and with the same messages.
+   */
+  private void checkReadHeader(long index, byte[] buf, ChunkedScan.Headers headers, int i) throws LedgerException {
+    boolean chained;
+    if (i > 0) {
+      chained = headers.chained[i];
+    } else {
+      int at = headers.previousOffsets[i];
+      int length = headers.previousLengths[i];
+      chained = length == lastLeaf.length && Arrays.equals(buf, at, at + length, lastLeaf, 0, length);
+    }
+    checkHeader(index, headers.indexes[i], headers.timestamps[i], chained, false);
+    if (headers.kinds[i] == ChunkedScan.Headers.ROUND_ABORTED) {
+      abort(index, headers.rounds[i]);
+    } else {
+      roundStarted(index, headers.rounds[i], List.of());
+    }
   }
 
   private int checkCheckpoint(SignedNote note, long size, byte[] root, long index) throws LedgerException {
@@ -433,11 +482,18 @@ public final class LedgerAudit {
   /** Index, chain and timestamp; previous_hash is {@code previous[offset, offset + length)}. */
   private void checkHeader(long index, long recordedIndex, long timestampMillis, byte[] previous, int offset,
       int length, boolean isGenesis) throws LedgerException {
+    checkHeader(index, recordedIndex, timestampMillis,
+        length == lastLeaf.length && Arrays.equals(previous, offset, offset + length, lastLeaf, 0, length), isGenesis);
+  }
+
+  /** Index, chain ({@code chained}: previous_hash is the previous entry's leaf hash) and timestamp. */
+  private void checkHeader(long index, long recordedIndex, long timestampMillis, boolean chained, boolean isGenesis)
+      throws LedgerException {
     if (recordedIndex != index) {
       throw new CorruptLedgerException(index, "index field says " + recordedIndex
           + " (entries were removed, inserted or reordered)");
     }
-    if (length != lastLeaf.length || !Arrays.equals(previous, offset, offset + length, lastLeaf, 0, length)) {
+    if (!chained) {
       throw new CorruptLedgerException(index, "previous-hash mismatch (the entry before it was changed, removed"
           + " or reordered)");
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +12,9 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.fedtel.ledger.v1.Entry;
+import org.fedtel.ledger.v1.RoundAborted;
+import org.fedtel.ledger.v1.RoundStarted;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -173,8 +177,37 @@ class ChunkedScanTest {
     tamperedAudits(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, n - 1, n}, 1, CONFIGS, 14);
   }
 
-  /** Deletions, swaps and broken checksums at every {@code every}-th entry, bit flips at all. */
+  /**
+   * A ledger of rounds started (no sampled site) and aborted, the kinds whose headers the hashing
+   * threads read into primitive arrays ({@link ChunkedScan.Headers}): tampered the same ways, chunk
+   * boundaries everywhere, the same report or first failure as the one-thread audit, word for word.
+   */
+  @Test
+  void auditsOfTamperedRoundLedgersReportWhatTheOneThreadAuditReports() throws Exception {
+    Path rounds = Files.createDirectory(tmp.resolve("rounds"));
+    try (Ledger l = Ledger.open(rounds, SyntheticLedger.genesis(3), SyntheticLedger.coordinatorKey(3),
+        SyntheticLedger.steppingClock())) {
+      for (long round = 1; round <= 12; round++) {
+        l.append(Entry.newBuilder().setRoundStarted(RoundStarted.newBuilder().setRound(round)
+            .setConfigSha256(ByteString.copyFrom(new byte[32]))));
+        l.append(Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round)
+            .setReason("fewer survivors than the threshold")));
+        if (round % 4 == 0) {
+          l.signCheckpoint();
+        }
+      }
+    }
+    List<byte[]> entries = LedgerFiles.read(rounds);
+    tamperedAudits(rounds, entries, new int[] {5, 9, entries.size()}, 1, FEW, 15);
+  }
+
   private static void tamperedAudits(int[] sizes, int every, int[][] configs, long seed) throws Exception {
+    tamperedAudits(synthetic, ledgerEntries, sizes, every, configs, seed);
+  }
+
+  /** Deletions, swaps and broken checksums at every {@code every}-th entry, bit flips at all. */
+  private static void tamperedAudits(Path source, List<byte[]> ledgerEntries, int[] sizes, int every,
+      int[][] configs, long seed) throws Exception {
     SplittableRandom random = new SplittableRandom(seed);
     int n = ledgerEntries.size();
     assertTrue(n > 17, "ledger of " + n + " entries");
@@ -183,7 +216,7 @@ class ChunkedScanTest {
     for (int size : sizes) {
       Path dir = Files.createDirectory(tmp.resolve("audit-" + seed + "-" + size));
       Files.createDirectory(dir.resolve(Ledger.CHECKPOINT_DIR));
-      try (var s = Files.list(synthetic.resolve(Ledger.CHECKPOINT_DIR))) {
+      try (var s = Files.list(source.resolve(Ledger.CHECKPOINT_DIR))) {
         for (Path p : s.toList()) {
           if (Checkpoint.parse(SignedNote.parse(Files.readAllBytes(p)).text()).size() <= size) {
             Files.copy(p, dir.resolve(Ledger.CHECKPOINT_DIR).resolve(p.getFileName()));

@@ -40,8 +40,14 @@ import org.openjdk.jmh.annotations.TearDown;
  * against), and one digest per stored entry (what the leaf hashes alone cost). The audit runs both
  * as the command does (hashing on every core) and on one thread. Data-use entries additionally cost two Ed25519 verifications each, measured
  * separately by {@link #dataUseSignatures} so that the figure can be scaled to any mix.
+ *
+ * <p>Average time over timed iterations (not single shots): every benchmark, baseline included,
+ * gets the same warm-up time and is measured over as many calls as fit in an iteration, so JIT
+ * warm-up is the same for all and {@code -w}/{@code -r} mean what they say (a single shot ignores
+ * {@code -r}, and three warm-up shots of a 0.1 s baseline are far less warm-up than three of a
+ * 0.6 s audit). The file is read from the page cache by every benchmark alike (it was just written).
  */
-@BenchmarkMode(Mode.SingleShotTime)
+@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Benchmark)
 public class LedgerVerifyBenchmark {
