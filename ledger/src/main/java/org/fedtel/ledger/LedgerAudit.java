@@ -164,6 +164,9 @@ public final class LedgerAudit {
   /**
    * Rounds by number. Rounds are started in strictly increasing order, so appending keeps the
    * numbers sorted and a lookup is a binary search over a primitive array (no boxing, no hashing).
+   * A round started with no sampled site is added as null and gets its {@link Round} only when
+   * something is recorded in it: most rounds of a long ledger are started and aborted, and one
+   * object per round stored into a large array showed on the profile (allocation, GC barriers).
    */
   private static final class Rounds {
     private long[] numbers = new long[64];
@@ -184,7 +187,26 @@ public final class LedgerAudit {
 
     Round get(long number) {
       int i = find(number);
-      return i < 0 ? null : rounds[i];
+      if (i < 0) {
+        return null;
+      }
+      if (rounds[i] == null) {
+        rounds[i] = new Round(Set.of());
+      }
+      return rounds[i];
+    }
+
+    /**
+     * Closes a round started with no sampled site and nothing recorded since (the state a fresh
+     * {@code new Round(Set.of())} has: open, no data use, no model) as aborted; false otherwise.
+     */
+    boolean abortUntouched(long number) {
+      int i = find(number);
+      if (i < 0 || rounds[i] != null) {
+        return false;
+      }
+      rounds[i] = Round.ABORTED;
+      return true;
     }
 
     /** Replaces the state of a round that was added. */
@@ -571,7 +593,7 @@ public final class LedgerAudit {
       }
     }
     lastRound = round;
-    rounds.add(round, new Round(sampled));
+    rounds.add(round, sampled.isEmpty() ? null : new Round(sampled));
   }
 
   private void genesis(long index, Genesis g) throws LedgerException {
@@ -609,6 +631,9 @@ public final class LedgerAudit {
   }
 
   private void abort(long index, long round) throws LedgerException {
+    if (rounds.abortUntouched(round)) {
+      return; // it was open: openRound would have passed
+    }
     openRound(index, round);
     // Nothing of an aborted round is consulted again except that it is closed: share one object, so
     // that a long ledger of rounds keeps no per-round garbage alive (it showed as long GC pauses).
