@@ -282,6 +282,10 @@ final class SiteCommand implements Callable<Integer> {
     try (SiteClient client = new SiteClient(() -> {
       SiteSession session = new SiteSession(cred.siteId(), budget, trainer, SecureAggregation.client(cred.signingKey(), peerKeys, random),
           cred.signingKey(), witness).account(account);
+      if (scoring != null) {
+        // The model each round produced, from its RoundResult (checked against its hash by the session).
+        session.onNewModel((round, model) -> scoring.modelReceived(model));
+      }
       session.journal(new SiteSession.Journal() {
         @Override
         public void charged(long round, SampledGaussian charge) throws IOException {
@@ -294,14 +298,6 @@ final class SiteCommand implements Callable<Integer> {
           // The checkpoint follows its round's RoundResult on the connection: the round is committed.
           long round = session.lastRound();
           if (round > acceptedRound.getAndAccumulate(round, Math::max) && session.lastResult() != null && scoring != null) {
-            // The result carries the model the round produced (checked against its hash by the session).
-            if (session.lastResult().getParametersCount() > 0) {
-              double[] model = new double[session.lastResult().getParametersCount()];
-              for (int i = 0; i < model.length; i++) {
-                model[i] = session.lastResult().getParameters(i);
-              }
-              scoring.modelReceived(model);
-            }
             scoring.roundCommitted(round, session.lastResult().getNewModelHash().toByteArray()).thenAccept(p ->
                 System.out.printf(Locale.ROOT, "live after round %d: %d windows scored, %d anomalous (threshold %.4g, model of round %s)%n",
                     round, p.windowsScored(), p.anomalies(), p.threshold(), p.modelRound() < 0 ? "?" : Long.toString(p.modelRound())));

@@ -368,11 +368,16 @@ class InMemoryFederationTest {
       }
       return e;
     };
+    List<double[]> heard = new ArrayList<>();
+    c.sites.get("site-0").onNewModel((round, m) -> heard.add(m));
     c.connectAll();
     c.runRounds(1);
     c.target = Integer.MAX_VALUE; // deliver the results too (the federation has finished: nothing follows)
     c.pump();
     double[] model = c.coordinator.model();
+    assertEquals(1, heard.size());
+    assertArrayEquals(model, heard.get(0), 0);
+    assertEquals(0, c.sites.get("site-0").lastResult().getParametersCount(), "the session does not keep the model");
     assertEquals(4, results.size());
     for (Envelope e : results) {
       assertArrayEquals(model, e.getRoundResult().getParametersList().stream().mapToDouble(Double::doubleValue).toArray(), 0);

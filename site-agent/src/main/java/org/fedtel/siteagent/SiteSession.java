@@ -54,6 +54,7 @@ public final class SiteSession {
   private final Witness witness;
   private Journal journal = Journal.NONE;
   private DataUseAccount account = new DataUseAccount();
+  private java.util.function.BiConsumer<Long, double[]> modelListener = (round, model) -> { };
   private long sequence;
   private long lastInbound = -1;
   private long highestRound;
@@ -124,6 +125,15 @@ public final class SiteSession {
    */
   public SiteSession account(DataUseAccount account) {
     this.account = java.util.Objects.requireNonNull(account, "account");
+    return this;
+  }
+
+  /**
+   * Called with each new global model a RoundResult carries (after its hash is checked), e.g. for
+   * live scoring. The session itself keeps only the result without the model.
+   */
+  public SiteSession onNewModel(java.util.function.BiConsumer<Long, double[]> listener) {
+    this.modelListener = java.util.Objects.requireNonNull(listener, "listener");
     return this;
   }
 
@@ -311,7 +321,18 @@ public final class SiteSession {
       case ROUND_RESULT -> {
         requirePhase(3, e);
         checkModel(e.getRoundResult());
-        lastResult = e.getRoundResult();
+        RoundResult result = e.getRoundResult();
+        if (result.getParametersCount() > 0) {
+          double[] model = new double[result.getParametersCount()];
+          for (int i = 0; i < model.length; i++) {
+            model[i] = result.getParameters(i);
+          }
+          modelListener.accept(active.round, model);
+          // Simulations keep a session per site: holding every site's copy of the model would grow
+          // memory with the number of sites.
+          result = result.toBuilder().clearParameters().build();
+        }
+        lastResult = result;
         lastResultRound = active.round;
         account.confirmed(active.round);
         active = null;
