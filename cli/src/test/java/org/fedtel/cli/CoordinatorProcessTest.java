@@ -60,8 +60,6 @@ import org.fedtel.siteagent.SecAggClient;
 import org.fedtel.siteagent.SecureAggregation;
 import org.fedtel.siteagent.SiteClient;
 import org.fedtel.siteagent.SiteSession;
-import org.fedtel.telemetry.features.FeatureMode;
-import org.fedtel.telemetry.features.WindowSpec;
 import org.fedtel.telemetry.model.Activation;
 import org.fedtel.telemetry.model.AutoencoderConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -128,26 +126,7 @@ class CoordinatorProcessTest {
   }
 
   void writeCoordinatorConfig(int rounds) throws IOException {
-    int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
-    Files.writeString(dir.resolve("coordinator.toml"), """
-        credentials = "ca/coordinator"
-        listen = "127.0.0.1:%d"
-        data_dir = "coord"
-        consortium = "test"
-        sites = [%s]
-        [dashboard]
-        listen = "127.0.0.1:0"
-        [model]
-        inputs = %d
-        hidden = [8, 2, 8]
-        [rounds]
-        count = %d
-        min_participants = 2
-        phase_timeout_seconds = 60
-        [privacy]
-        mode = "distributed"
-        noise_multiplier = 0.5
-        """.formatted(wirePort, Files.readString(dir.resolve("sites.list")), inputs, rounds));
+    ConfigFiles.coordinator(dir, wirePort, Files.readString(dir.resolve("sites.list")), "127.0.0.1:0", rounds, 2, 60, "distributed");
   }
 
   /** A {@code fedtel coordinator} process; its stdout and stderr lines are collected as they come. */

@@ -19,8 +19,6 @@ import java.util.concurrent.TimeUnit;
 import org.fedtel.crypto.ConsortiumCa;
 import org.fedtel.ledger.AuditReport;
 import org.fedtel.ledger.LedgerAudit;
-import org.fedtel.telemetry.features.FeatureMode;
-import org.fedtel.telemetry.features.WindowSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,31 +45,12 @@ class FederationCommandsTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
     StringBuilder sites = new StringBuilder();
     for (int i = 1; i <= 3; i++) {
       ca.issueSite("site-" + i);
       sites.append(i > 1 ? ", " : "").append("\"ca/sites/site-").append(i).append("/cert.pem\"");
     }
-    Files.writeString(dir.resolve("coordinator.toml"), """
-        credentials = "ca/coordinator"
-        listen = "127.0.0.1:%d"
-        data_dir = "coord"
-        consortium = "test"
-        sites = [%s]
-        [dashboard]
-        listen = "127.0.0.1:0"
-        [model]
-        inputs = %d
-        hidden = [8, 2, 8]
-        [rounds]
-        count = 2
-        min_participants = 2
-        phase_timeout_seconds = 30
-        [privacy]
-        mode = "%s"
-        noise_multiplier = 0.5
-        """.formatted(port, sites, inputs, privacyMode));
+    ConfigFiles.coordinator(dir, port, sites.toString(), "127.0.0.1:0", 2, 2, 30, privacyMode);
     for (int i = 1; i <= 3; i++) {
       writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
       Files.writeString(dir.resolve("site-" + i + ".toml"), """

@@ -53,26 +53,7 @@ class SiteCommandTest {
   }
 
   private void writeConfigs(int port, String sites, int rounds, int stopAfter) throws Exception {
-    int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
-    Files.writeString(dir.resolve("coordinator.toml"), """
-        credentials = "ca/coordinator"
-        listen = "127.0.0.1:%d"
-        data_dir = "coord"
-        consortium = "test"
-        sites = [%s]
-        [dashboard]
-        listen = "off"
-        [model]
-        inputs = %d
-        hidden = [8, 2, 8]
-        [rounds]
-        count = %d
-        min_participants = 3
-        phase_timeout_seconds = 30
-        [privacy]
-        mode = "distributed"
-        noise_multiplier = 0.5
-        """.formatted(port, sites, inputs, rounds));
+    ConfigFiles.coordinator(dir, port, sites, "off", rounds, 3, 30, "distributed");
     for (int i = 1; i <= 3; i++) {
       Files.writeString(dir.resolve("site-" + i + ".toml"), """
           credentials = "ca/sites/site-%d"

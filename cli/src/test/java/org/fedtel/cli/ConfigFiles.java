@@ -1,0 +1,44 @@
+package org.fedtel.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.fedtel.telemetry.features.FeatureMode;
+import org.fedtel.telemetry.features.WindowSpec;
+
+/** The coordinator configuration the command-level tests share: 2-metric sites, a small autoencoder. */
+final class ConfigFiles {
+  private ConfigFiles() {}
+
+  /**
+   * Writes {@code dir/coordinator.toml}.
+   *
+   * @param sites the {@code sites} array's contents (quoted certificate paths)
+   * @param dashboard {@code dashboard.listen} ("off" or an address)
+   */
+  static Path coordinator(Path dir, int port, String sites, String dashboard, int rounds, int minParticipants,
+                          int phaseTimeoutSeconds, String privacyMode) throws IOException {
+    int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
+    Path file = dir.resolve("coordinator.toml");
+    Files.writeString(file, """
+        credentials = "ca/coordinator"
+        listen = "127.0.0.1:%d"
+        data_dir = "coord"
+        consortium = "test"
+        sites = [%s]
+        [dashboard]
+        listen = "%s"
+        [model]
+        inputs = %d
+        hidden = [8, 2, 8]
+        [rounds]
+        count = %d
+        min_participants = %d
+        phase_timeout_seconds = %d
+        [privacy]
+        mode = "%s"
+        noise_multiplier = 0.5
+        """.formatted(port, sites, dashboard, inputs, rounds, minParticipants, phaseTimeoutSeconds, privacyMode));
+    return file;
+  }
+}
