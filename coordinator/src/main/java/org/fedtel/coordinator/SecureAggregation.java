@@ -183,12 +183,7 @@ public final class SecureAggregation {
       if (privacy.getMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
         distributedDp(privacy, modelLength, params.getModulusBits()).decodeSum(ring, out);
       } else {
-        int bits = params.getModulusBits();
-        for (int i = 0; i < modelLength; i++) {
-          // Two's complement within k bits: shift the sign bit up to bit 63 and back.
-          long signed = bits == 64 ? ring[i] : (ring[i] << (64 - bits)) >> (64 - bits);
-          out[i] = signed / privacy.getQuantizationScale();
-        }
+        org.fedtel.crypto.secagg.FixedPoint.decode(ring, privacy.getQuantizationScale(), params.getModulusBits(), out);
       }
       return out;
     }

@@ -132,15 +132,10 @@ public final class SecureAggregation {
       if (dp != null) {
         dp.encode(input, random, ring);
       } else {
-        long mask = bits == 64 ? -1L : (1L << bits) - 1;
-        double scale = privacy.getQuantizationScale();
-        double limit = Math.scalb(1.0, bits - 1);
-        for (int i = 0; i < length; i++) {
-          double v = Math.rint(input[i] * scale);
-          if (!(Math.abs(v) < limit)) {
-            throw new IllegalStateException("update value " + input[i] + " does not fit " + bits + "-bit fixed point at scale " + scale);
-          }
-          ring[i] = ((long) v) & mask;
+        try {
+          org.fedtel.crypto.secagg.FixedPoint.encode(input, privacy.getQuantizationScale(), bits, ring);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalStateException("update: " + e.getMessage(), e);
         }
       }
       try {
