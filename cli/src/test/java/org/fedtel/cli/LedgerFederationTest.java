@@ -145,6 +145,60 @@ class LedgerFederationTest {
     }
   }
 
+  /**
+   * A straggler: site-1's data use and masked input of round 1 arrive after the masking deadline. The
+   * coordinator records neither and tells the site, so its next data use's cumulative ε recomputes.
+   */
+  @Test
+  void aStragglersLateDataUseIsNotRecordedAndTheSiteIsToldSo() throws Exception {
+    TestConsortium keys = new TestConsortium(4);
+    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
+        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
+        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    RoundSettings settings = new RoundSettings(2, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+        1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
+    Carrier c = new Carrier();
+    PrivacyBudget budget1 = new PrivacyBudget(50, 1e-5);
+    org.fedtel.siteagent.DataUseAccount account1 = new org.fedtel.siteagent.DataUseAccount();
+    java.util.List<org.fedtel.protocol.v1.Envelope> held = new java.util.ArrayList<>();
+    try (Ledger ledger = Ledger.open(dir.resolve("ledger"), genesis, keys.coordinatorKey, c.clock)) {
+      for (int i = 0; i < 4; i++) {
+        String id = "site-" + i;
+        c.sites.put(id, keys.session(id, i == 1 ? budget1 : new PrivacyBudget(50, 1e-5),
+            new LeastSquares(100 + i, new double[] {1, -2, 0.5}, 0.5 * i, 60), keys.witness(id)));
+      }
+      c.sites.get("site-1").account(account1);
+      c.coordinator = new Federation(settings, Strategies.fedAvg(), new double[3], keys.server(),
+          new LedgerLog(ledger, keys.verifyingKeys(), java.util.Map.of(), PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
+          new StateStore(dir.resolve("state")), c.clock, new SplittableRandom(3));
+      c.lost = (site, e) -> {
+        if (site.equals("site-1") && e.getRound() == 1 && (e.hasDataUse() || e.hasMaskedInput())) {
+          held.add(e);
+          return true;
+        }
+        return false;
+      };
+      c.connectAll();
+      c.runRounds(1);
+      assertEquals(List.of("site-0", "site-2", "site-3"), c.coordinator.history().get(0).survivors());
+      assertEquals(2, held.size());
+      // The straggler's replies arrive now: the data use is answered "not recorded", the input refused.
+      List<org.fedtel.coordinator.Outbound> answer = c.coordinator.onEnvelope("site-1", held.get(0));
+      assertEquals(1, answer.size());
+      assertEquals(List.of(1L), answer.get(0).envelope().getDataUseStatus().getUnrecordedRoundsList());
+      assertThrows(org.fedtel.protocol.RejectedMessageException.class, () -> c.coordinator.onEnvelope("site-1", held.get(1)));
+      c.toSites.addAll(answer);
+      c.lost = (site, e) -> false;
+      c.runRounds(2);
+      assertTrue(c.coordinator.history().get(1).survivors().contains("site-1"));
+      assertEquals(java.util.Set.of(1L), account1.unrecorded());
+    }
+    AuditReport report = LedgerAudit.verify(dir.resolve("ledger"));
+    AuditReport.SiteBudget s1 = report.sites().stream().filter(b -> b.siteId().equals("site-1")).findFirst().orElseThrow();
+    assertEquals(1, s1.dataUses());
+    assertTrue(budget1.spentEpsilon() > s1.spentEpsilon(), "the site's own budget keeps the straggled charge");
+  }
+
   @Test
   void aRestartedCoordinatorAccountsEachSiteFromItsRecordedSpend() throws Exception {
     TestConsortium keys = new TestConsortium(4);

@@ -32,6 +32,7 @@ import org.fedtel.protocol.v1.Hello;
  * <p>Not thread-safe: a carrier calls it from one thread (the Netty server uses one executor).
  */
 public final class Federation {
+  private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Federation.class);
   /** Identity the coordinator uses as envelope sender. */
   public static final String COORDINATOR_ID = "coordinator";
 
@@ -209,6 +210,16 @@ public final class Federation {
       site.lastSeenMillis = clock.millis();
       site.checkpointSize = Math.max(site.checkpointSize, envelope.getCosignature().getCheckpointSize());
       return List.of();
+    }
+    if (envelope.hasDataUse() && (current == null || envelope.getRound() != current.number()
+        || !current.expectsDataUse(siteId)) && !log.hasDataUse(siteId, envelope.getRound())) {
+      // A straggler's record, after its round cut it: not recorded, and the site is told so, or the
+      // cumulative ε it signs next would count a use the ledger does not hold.
+      logger.warn("data use of '{}' for round {} arrived after its round had cut it: not recorded", siteId, envelope.getRound());
+      site.lastSequence = envelope.getSequence();
+      site.lastSeenMillis = clock.millis();
+      return List.of(new Outbound(siteId, Wire.envelope(COORDINATOR_ID, 0, ++outSequence)
+          .setDataUseStatus(DataUseStatus.newBuilder().addUnrecordedRounds(envelope.getRound())).build()));
     }
     if (current == null || envelope.getRound() != current.number()) {
       throw new RejectedMessageException(Reason.WRONG_ROUND, envelope.getBodyCase() + " for round " + envelope.getRound() + " from '" + siteId

@@ -246,6 +246,11 @@ final class Round {
     return p.build();
   }
 
+  /** Whether {@code siteId}'s data-use record would be accepted now (masking phase, not yet received). */
+  boolean expectsDataUse(String siteId) {
+    return phase == Phase.MASK && waiting.contains(siteId) && !dataUses.contains(siteId);
+  }
+
   void receive(String siteId, Envelope e) throws RejectedMessageException {
     if (!waiting.contains(siteId)) {
       throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "'" + siteId + "' is not expected to send "

@@ -485,9 +485,13 @@ public final class InProcessFederation {
       late.clear();
       for (Outbound o : pending) {
         try {
-          coordinator.onEnvelope(o.siteId(), o.envelope());
-          throw new IllegalStateException("the coordinator accepted " + o.envelope().getBodyCase() + " of straggler '"
-              + o.siteId() + "' after the masking deadline of round " + o.envelope().getRound());
+          List<Outbound> answer = coordinator.onEnvelope(o.siteId(), o.envelope());
+          // A late data use is not recorded, and the coordinator tells the site so (DataUseStatus).
+          if (!o.envelope().hasDataUse() || answer.size() != 1 || !answer.get(0).envelope().hasDataUseStatus()) {
+            throw new IllegalStateException("the coordinator accepted " + o.envelope().getBodyCase() + " of straggler '"
+                + o.siteId() + "' after the masking deadline of round " + o.envelope().getRound());
+          }
+          toSites.addAll(answer);
         } catch (RejectedMessageException expected) {
           if (o.envelope().hasMaskedInput()) {
             Counts c = countsOf(o.envelope().getRound());
