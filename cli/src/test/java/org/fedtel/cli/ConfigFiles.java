@@ -41,4 +41,28 @@ final class ConfigFiles {
         """.formatted(port, sites, dashboard, inputs, rounds, minParticipants, phaseTimeoutSeconds, privacyMode));
     return file;
   }
+
+  /**
+   * Writes {@code dir/site-i.toml} for site-i (data {@code site-i.csv}, credentials from {@code ca/}).
+   *
+   * @param peers the {@code peers} array's contents, or null for none (keys from relayed certificates)
+   * @param stopAfterRound 0 to run until stopped
+   * @param extra appended as is (e.g. a {@code [live]} table), or ""
+   */
+  static Path site(Path dir, int i, int port, String peers, long stopAfterRound, String extra) throws IOException {
+    Path file = dir.resolve("site-" + i + ".toml");
+    Files.writeString(file, """
+        credentials = "ca/sites/site-%d"
+        coordinator = "127.0.0.1:%d"
+        coordinator_certificate = "ca/coordinator/cert.pem"
+        consortium = "test"
+        %sdata = "site-%d.csv"
+        stop_after_round = %d
+        [model]
+        hidden = [8, 2, 8]
+        [budget]
+        epsilon = 100
+        """.formatted(i, port, peers == null ? "" : "peers = [" + peers + "]\n", i, stopAfterRound) + extra);
+    return file;
+  }
 }

@@ -99,18 +99,7 @@ class CoordinatorProcessTest {
     }
     for (int i = 1; i <= SITES; i++) {
       FederationCommandsTest.writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
-      Files.writeString(dir.resolve("site-" + i + ".toml"), """
-          credentials = "ca/sites/site-%d"
-          coordinator = "127.0.0.1:%d"
-          coordinator_certificate = "ca/coordinator/cert.pem"
-          consortium = "test"
-          peers = [%s]
-          data = "site-%d.csv"
-          [model]
-          hidden = [8, 2, 8]
-          [budget]
-          epsilon = 100
-          """.formatted(i, wirePort, sites, i));
+      ConfigFiles.site(dir, i, wirePort, sites.toString(), 0, "");
     }
     Files.writeString(dir.resolve("sites.list"), sites.toString());
   }

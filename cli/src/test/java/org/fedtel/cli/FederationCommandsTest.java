@@ -53,18 +53,7 @@ class FederationCommandsTest {
     ConfigFiles.coordinator(dir, port, sites.toString(), "127.0.0.1:0", 2, 2, 30, privacyMode);
     for (int i = 1; i <= 3; i++) {
       writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
-      Files.writeString(dir.resolve("site-" + i + ".toml"), """
-          credentials = "ca/sites/site-%d"
-          coordinator = "127.0.0.1:%d"
-          coordinator_certificate = "ca/coordinator/cert.pem"
-          consortium = "test"
-          data = "site-%d.csv"
-          stop_after_round = 2
-          [model]
-          hidden = [8, 2, 8]
-          [budget]
-          epsilon = 100
-          """.formatted(i, port, i)); // no `peers`: the other sites' keys come from the certificates the coordinator relays
+      ConfigFiles.site(dir, i, port, null, 2, ""); // no `peers`: the other sites' keys come from the certificates the coordinator relays
     }
     List<CompletableFuture<Integer>> runs = new ArrayList<>();
     runs.add(CompletableFuture.supplyAsync(() -> Main.run("coordinator", "--config", dir.resolve("coordinator.toml").toString())));

@@ -55,19 +55,7 @@ class SiteCommandTest {
   private void writeConfigs(int port, String sites, int rounds, int stopAfter) throws Exception {
     ConfigFiles.coordinator(dir, port, sites, "off", rounds, 3, 30, "distributed");
     for (int i = 1; i <= 3; i++) {
-      Files.writeString(dir.resolve("site-" + i + ".toml"), """
-          credentials = "ca/sites/site-%d"
-          coordinator = "127.0.0.1:%d"
-          coordinator_certificate = "ca/coordinator/cert.pem"
-          consortium = "test"
-          peers = [%s]
-          data = "site-%d.csv"
-          stop_after_round = %d
-          [model]
-          hidden = [8, 2, 8]
-          [budget]
-          epsilon = 100
-          """.formatted(i, port, sites, i, stopAfter) + (i == 1 ? "[live]\ndata = \"live.csv\"\n" : ""));
+      ConfigFiles.site(dir, i, port, sites, stopAfter, i == 1 ? "[live]\ndata = \"live.csv\"\n" : "");
     }
   }
 
