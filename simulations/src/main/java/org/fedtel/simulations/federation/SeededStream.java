@@ -113,7 +113,11 @@ final class SeededStream extends SecureRandom {
 
   @Override
   public void setSeed(long seed) {
-    // Called by the Random constructor before the cipher exists; the stream is fixed by its seed.
+    // Called by the Random constructor before the cipher exists; after that the stream is fixed by
+    // its seed, and a later reseed is refused rather than silently ignored.
+    if (cipher != null) {
+      throw new UnsupportedOperationException("a seeded simulation stream cannot be reseeded");
+    }
   }
 
   @Override

@@ -75,5 +75,6 @@ class SeededStreamTest {
   void rejectsBadSeedsAndReseeding() {
     assertThrows(IllegalArgumentException.class, () -> new SeededStream(new byte[16]));
     assertThrows(UnsupportedOperationException.class, () -> new SeededStream(seed(1)).setSeed(new byte[32]));
+    assertThrows(UnsupportedOperationException.class, () -> new SeededStream(seed(1)).setSeed(42L));
   }
 }
