@@ -3,7 +3,6 @@ package org.fedtel.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -56,9 +55,7 @@ class DashboardBrowserTest {
       Assumptions.abort("chromium is not installed; apt-get install chromium to run the browser test");
     }
     TestConsortium keys = new TestConsortium(4);
-    Genesis genesis = Genesis.newBuilder().setConsortiumId("browser-test").setOrigin(TestConsortium.ORIGIN)
-        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
-        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Genesis genesis = keys.genesis("browser-test");
     Carrier c = new Carrier();
     RoundSettings settings = new RoundSettings(40, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 2, 32, 0.1, 32, 0);

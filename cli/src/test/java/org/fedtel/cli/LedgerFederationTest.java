@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,9 +38,7 @@ class LedgerFederationTest {
   @Test
   void roundsWithADropoutAndABudgetStopAreRecordedAndAudited() throws Exception {
     TestConsortium keys = new TestConsortium(4);
-    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
-        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
-        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Genesis genesis = keys.genesis("test");
     Carrier c = new Carrier();
     RoundSettings settings = new RoundSettings(3, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
@@ -93,9 +90,7 @@ class LedgerFederationTest {
   @ValueSource(booleans = {true, false})
   void aChargeWhoseDataUseNeverReachedTheLedgerIsReconciledOnReconnect(boolean statusArrives) throws Exception {
     TestConsortium keys = new TestConsortium(4);
-    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
-        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
-        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Genesis genesis = keys.genesis("test");
     RoundSettings settings = new RoundSettings(2, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
     Carrier c = new Carrier();
@@ -152,9 +147,7 @@ class LedgerFederationTest {
   @Test
   void aStragglersLateDataUseIsNotRecordedAndTheSiteIsToldSo() throws Exception {
     TestConsortium keys = new TestConsortium(4);
-    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
-        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
-        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Genesis genesis = keys.genesis("test");
     RoundSettings settings = new RoundSettings(2, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
     Carrier c = new Carrier();
@@ -202,9 +195,7 @@ class LedgerFederationTest {
   @Test
   void aRestartedCoordinatorAccountsEachSiteFromItsRecordedSpend() throws Exception {
     TestConsortium keys = new TestConsortium(4);
-    Genesis genesis = Genesis.newBuilder().setConsortiumId("test").setOrigin(TestConsortium.ORIGIN)
-        .setCoordinatorKey(ByteString.copyFrom(keys.coordinatorKey.verifyingKey().toBytes()))
-        .setCaCertificateSha256(ByteString.copyFrom(new byte[32])).build();
+    Genesis genesis = keys.genesis("test");
     RoundSettings settings = new RoundSettings(4, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 3, 32, 0.1, 32, 0);
     Carrier c = new Carrier();

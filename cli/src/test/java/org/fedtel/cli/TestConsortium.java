@@ -43,6 +43,13 @@ final class TestConsortium {
   final SigningKey coordinatorKey = SigningKey.fromSeed(new byte[SigningKey.SEED_LENGTH]);
   static final String ORIGIN = "fedtel.test/ledger";
 
+  /** A genesis entry naming this consortium's coordinator key (no CA: the test keys are not certified). */
+  org.fedtel.ledger.v1.Genesis genesis(String consortiumId) {
+    return org.fedtel.ledger.v1.Genesis.newBuilder().setConsortiumId(consortiumId).setOrigin(ORIGIN)
+        .setCoordinatorKey(com.google.protobuf.ByteString.copyFrom(coordinatorKey.verifyingKey().toBytes()))
+        .setCaCertificateSha256(com.google.protobuf.ByteString.copyFrom(new byte[32])).build();
+  }
+
   SigningKey signingKey(String siteId) {
     return keys.get(siteId);
   }
