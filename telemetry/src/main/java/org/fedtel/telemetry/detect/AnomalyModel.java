@@ -33,7 +33,7 @@ import org.fedtel.telemetry.model.TrainingConfig;
  * magic "FTLM", u16 version = 1
  * i32 window length, i32 step, u8 mode (0 statistics, 1 raw)
  * i32 metric count, UTF metric names
- * u8 scaler kind (0 standard, 1 min-max), i32 n, n x f64 offset, n x f64 scale
+ * u8 scaler kind (0 standard, 1 min-max, 2 signed-log standard), i32 n, n x f64 offset, n x f64 scale
  * i32 input size, i32 hidden count, i32 sizes, u8 hidden activation, u8 output activation
  * i32 parameter count, f64 parameters
  * u8 reconstruction error, f64 threshold

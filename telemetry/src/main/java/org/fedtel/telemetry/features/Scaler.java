@@ -11,8 +11,12 @@ import java.util.Arrays;
  * so constant features pass through centred instead of dividing by zero.
  */
 public final class Scaler {
-  /** The two scalings. */
-  public enum Kind { STANDARD, MIN_MAX }
+  /**
+   * The scalings. {@code SIGNED_LOG_STANDARD} standardizes sign(x)·log1p(|x|) instead of x: the
+   * scaling a federation fits from its sites' DP feature moments (org.fedtel.protocol.FeatureMoments),
+   * suited to telemetry whose values span orders of magnitude.
+   */
+  public enum Kind { STANDARD, MIN_MAX, SIGNED_LOG_STANDARD }
 
   private final Kind kind;
   private final double[] offset;
@@ -66,10 +70,30 @@ public final class Scaler {
   /** Fits {@code kind} on rows of raw data. */
   public static Scaler fit(Kind kind, double[][] data) {
     FeatureSummary s = new FeatureSummary(data.length == 0 ? 1 : data[0].length);
+    double[] logged = kind == Kind.SIGNED_LOG_STANDARD && data.length > 0 ? new double[data[0].length] : null;
     for (double[] row : data) {
-      s.add(row);
+      if (logged != null && row.length == logged.length) {
+        for (int i = 0; i < row.length; i++) {
+          logged[i] = signedLog(row[i]);
+        }
+        s.add(logged);
+      } else {
+        s.add(row);
+      }
     }
-    return s.scaler(kind);
+    if (kind != Kind.SIGNED_LOG_STANDARD) {
+      return s.scaler(kind);
+    }
+    Scaler standard = s.scaler(Kind.STANDARD);
+    return new Scaler(Kind.SIGNED_LOG_STANDARD, standard.offset, standard.scale);
+  }
+
+  /**
+   * sign(x)·log1p(|x|), the transform of {@link Kind#SIGNED_LOG_STANDARD}; the same formula as
+   * org.fedtel.protocol.FeatureMoments, which fits it federated (the modules do not depend on each other).
+   */
+  public static double signedLog(double x) {
+    return Math.copySign(Math.log1p(Math.abs(x)), x);
   }
 
   /** Restores a scaler from its parameters (e.g. from a model file). */
@@ -113,6 +137,12 @@ public final class Scaler {
   public void transform(double[] x, double[] out) {
     if (x.length != offset.length || out.length != offset.length) {
       throw new IllegalArgumentException("expected " + offset.length + " features, got " + x.length + "/" + out.length);
+    }
+    if (kind == Kind.SIGNED_LOG_STANDARD) {
+      for (int i = 0; i < x.length; i++) {
+        out[i] = (signedLog(x[i]) - offset[i]) / scale[i];
+      }
+      return;
     }
     for (int i = 0; i < x.length; i++) {
       out[i] = (x[i] - offset[i]) / scale[i];

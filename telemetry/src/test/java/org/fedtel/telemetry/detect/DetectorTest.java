@@ -92,6 +92,24 @@ class DetectorTest {
   }
 
   @Test
+  void aSignedLogScalerStandardizesTheLogValuesAndSurvivesTheModelFile() throws Exception {
+    double[][] x = {{1e6, -3, 0}, {1e4, -1, 0}, {1e5, -2, 0}};
+    Scaler s = Scaler.fit(Scaler.Kind.SIGNED_LOG_STANDARD, x);
+    double[] logMeans = {(Math.log1p(1e6) + Math.log1p(1e4) + Math.log1p(1e5)) / 3, -(Math.log1p(3) + Math.log1p(1) + Math.log1p(2)) / 3, 0};
+    assertArrayEquals(logMeans, s.offset(), 1e-12);
+    double[] out = new double[3];
+    s.transform(x[0], out);
+    assertEquals((Math.log1p(1e6) - logMeans[0]) / s.scale()[0], out[0], 1e-12);
+    assertEquals(0, out[2], 0, "a constant feature is centred, scale 1");
+    AnomalyModel m = smallModel(5);
+    Scaler three = Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, new double[] {0.5, -1, 2}, new double[] {1, 2, 3});
+    AnomalyModel withLog = new AnomalyModel(m.windows(), m.metrics(), three, m.config(), m.parameters(), m.error(), m.threshold());
+    AnomalyModel back = AnomalyModel.decode(withLog.encode());
+    assertEquals(three, back.scaler());
+    assertNotEquals(m.sha256Hex(), withLog.sha256Hex());
+  }
+
+  @Test
   void modelFileCorruptionCorpus() {
     byte[] good = smallModel(5).encode();
     for (int len = 0; len < good.length; len += 7) {
