@@ -9,13 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestException;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
 /**
@@ -40,6 +35,7 @@ final class ChunkedScan {
   /** A chunk is closed early past this many bytes (large entries), at any entry count. */
   static final int CHUNK_BYTES = 4 << 20;
   private static final int READ = 64 << 10;
+  private static final int FIRST_BUFFER = (512 << 10) + READ;
   private static final int HASH = MerkleTree.HASH_LENGTH;
 
   /** Called for each entry in file order. */
@@ -178,61 +174,177 @@ final class ChunkedScan {
   }
 
   private EntryLog.Scan runChunked(Visitor visitor) throws IOException, LedgerException {
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "ledger-hash");
-      t.setDaemon(true);
-      return t;
-    });
-    BlockingQueue<Future<Chunk>> queue = new ArrayBlockingQueue<>(2 * threads + 2);
-    // Visited chunks go back to the reader: their buffers are reused rather than allocated and zeroed.
-    BlockingQueue<Chunk> spare = new ArrayBlockingQueue<>(2 * threads + 4);
-    Thread reader = new Thread(() -> read(pool, queue, spare), "ledger-read");
-    reader.setDaemon(true);
-    reader.start();
-    try {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Pipeline pipeline = new Pipeline(new Reader(ch, ch.size()), 2 * threads + 4);
+      Thread[] hashers = new Thread[threads];
+      for (int t = 0; t < threads; t++) {
+        hashers[t] = new Thread(pipeline::hashChunks, "ledger-hash");
+        hashers[t].setDaemon(true);
+        hashers[t].start();
+      }
+      try {
+        Hasher own = new Hasher();
+        for (long seq = 0; ; seq++) {
+          Chunk c = pipeline.next(seq, own);
+          current = c;
+          visited = 0;
+          for (int i = 0; i < c.good; i++) {
+            visited = i + 1;
+            visitor.entry(c.first + i, c.base + c.offsets[i] - 4, c.buf, c.offsets[i], c.lengths[i], c.tree,
+                i * HASH, c.headers, i);
+          }
+          if (c.good < c.count) {
+            throw new CorruptLedgerException(c.first + c.good, "record checksum mismatch (damaged bytes)");
+          }
+          c.join(range, c.first + c.count);
+          current = null;
+          if (c.failure instanceof LedgerException e) {
+            throw e;
+          }
+          if (c.failure instanceof IOException e) {
+            throw e;
+          }
+          if (c.failure != null) {
+            throw new IllegalStateException("ledger scan failed", c.failure);
+          }
+          if (c.end != null) {
+            return c.end;
+          }
+          pipeline.visited(c);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while reading the ledger");
+      } finally {
+        pipeline.cancel();
+      }
+    }
+  }
+
+  /**
+   * Chunks between the file and the checking thread. Whichever thread claims the next chunk reads
+   * it (under the lock: records are found by walking the length fields, so chunk n + 1 starts where
+   * chunk n ends) and then hashes it outside the lock; the hashing threads do only that, and the
+   * checking thread does it too whenever the chunk it must check next is not hashed yet — so no
+   * thread only reads, and with one hashing thread per spare core no core waits while work is left.
+   * At most {@code inFlight} chunks are claimed and not yet visited (their buffers are then reused).
+   */
+  private static final class Pipeline {
+    private final Reader reader;
+    private final Chunk[] ring;
+    private long claimed;
+    private long visitedChunks;
+    private boolean lastClaimed;
+    private boolean cancelled;
+    private final ArrayDeque<Chunk> spare = new ArrayDeque<>();
+
+    Pipeline(Reader reader, int inFlight) {
+      this.reader = reader;
+      this.ring = new Chunk[inFlight];
+    }
+
+    /** A hashing thread: claims and hashes chunks until the last one is claimed or the scan ends. */
+    void hashChunks() {
+      Hasher hasher = new Hasher();
+      try {
+        while (true) {
+          Chunk c;
+          synchronized (this) {
+            while (!cancelled && !lastClaimed && claimed - visitedChunks == ring.length) {
+              wait();
+            }
+            if (cancelled || lastClaimed) {
+              return;
+            }
+            c = claim();
+          }
+          hash(c, hasher);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the scan is over
+      }
+    }
+
+    /** The checking thread: chunk {@code seq}, hashed (by another thread or, meanwhile, by itself). */
+    Chunk next(long seq, Hasher own) throws InterruptedException {
       while (true) {
-        Chunk c = queue.take().get();
-        current = c;
-        visited = 0;
-        for (int i = 0; i < c.good; i++) {
-          visited = i + 1;
-          visitor.entry(c.first + i, c.base + c.offsets[i] - 4, c.buf, c.offsets[i], c.lengths[i], c.tree,
-              i * HASH, c.headers, i);
+        Chunk mine;
+        synchronized (this) {
+          while (true) {
+            Chunk c = seq < claimed ? ring[(int) (seq % ring.length)] : null;
+            if (c != null && c.hashed) {
+              return c;
+            }
+            if (!lastClaimed && claimed - visitedChunks < ring.length) {
+              mine = claim();
+              break;
+            }
+            wait();
+          }
         }
-        if (c.good < c.count) {
-          throw new CorruptLedgerException(c.first + c.good, "record checksum mismatch (damaged bytes)");
-        }
-        c.join(range, c.first + c.count);
-        current = null;
-        if (c.end == null && c.failure == null) {
-          spare.offer(c);
-        }
-        if (c.failure instanceof LedgerException e) {
-          throw e;
-        }
-        if (c.failure instanceof IOException e) {
-          throw e;
-        }
-        if (c.failure != null) {
-          throw new IllegalStateException("ledger scan failed", c.failure);
-        }
-        if (c.end != null) {
-          return c.end;
+        hash(mine, own);
+      }
+    }
+
+    /** Under the lock: the next chunk from the reader, placed in the ring. */
+    private Chunk claim() {
+      Chunk c = reader.claim(spare);
+      c.seq = claimed++;
+      c.hashed = false;
+      ring[(int) (c.seq % ring.length)] = c;
+      if (c.end != null || c.failure != null) {
+        lastClaimed = true;
+      }
+      return c;
+    }
+
+    private void hash(Chunk c, Hasher hasher) {
+      try {
+        c.hash(hasher);
+      } catch (RuntimeException | Error e) {
+        c.count = 0;
+        c.good = 0;
+        if (c.failure == null) {
+          c.failure = new IllegalStateException("hashing a ledger chunk failed", e);
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while reading the ledger");
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("hashing a ledger chunk failed", e.getCause());
-    } finally {
-      reader.interrupt();
-      pool.shutdownNow();
+      synchronized (this) {
+        c.hashed = true;
+        notifyAll();
+      }
+    }
+
+    /** The checking thread is done with {@code c}: its buffers may be reused. */
+    synchronized void visited(Chunk c) {
+      ring[(int) (c.seq % ring.length)] = null;
+      visitedChunks++;
+      spare.add(c);
+      notifyAll();
+    }
+
+    synchronized void cancel() {
+      cancelled = true;
+      notifyAll();
+    }
+  }
+
+  /** One thread's digest, checksum and header reader, reused for every chunk it hashes. */
+  private static final class Hasher {
+    final MessageDigest md = MerkleTree.newSha256();
+    final CRC32C crc = new CRC32C();
+    final EntryHeader header = new EntryHeader();
+    final byte[] node = new byte[1 + 2 * HASH];
+
+    Hasher() {
+      node[0] = 1;
     }
   }
 
   /** Whole records of the file, their checksums checked and their subtrees hashed by {@link #hash}. */
   private static final class Chunk {
+    /** Position in the file (0 for the first chunk); whether {@link #hash} is done (under the pipeline's lock). */
+    long seq;
+    boolean hashed;
     /** Index of the first entry, file offset of {@code buf[0]}. */
     long first;
     long base;
@@ -288,10 +400,10 @@ final class ChunkedScan {
      * On a hashing thread: checksums, leaf hashes and headers (while the entry is in this core's
      * cache), then the complete subtrees, level by level.
      */
-    Chunk hash() {
-      MessageDigest md = MerkleTree.newSha256();
-      CRC32C crc = new CRC32C();
-      EntryHeader header = new EntryHeader();
+    void hash(Hasher hasher) {
+      MessageDigest md = hasher.md;
+      CRC32C crc = hasher.crc;
+      EntryHeader header = hasher.header;
       headers.ensure(count);
       // Sized for every entry; if a checksum fails, only the entries before it are hashed.
       long end = first + count;
@@ -318,8 +430,7 @@ final class ChunkedScan {
         end = first + good;
         sizeTree(end);
       }
-      byte[] node = new byte[1 + 2 * HASH];
-      node[0] = 1;
+      byte[] node = hasher.node;
       int at = good * HASH;
       for (int l = 1; l < levels; l++) {
         long k0 = (first + (1L << l) - 1) >>> l;
@@ -336,7 +447,6 @@ final class ChunkedScan {
           at += HASH;
         }
       }
-      return this;
     }
 
     /**
@@ -371,54 +481,56 @@ final class ChunkedScan {
     }
   }
 
-  /** The reader thread: records into chunks, each handed to the pool in file order. */
-  private void read(ExecutorService pool, BlockingQueue<Future<Chunk>> queue, BlockingQueue<Chunk> spare) {
-    Reader in = new Reader(spare);
-    Chunk last;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      in.channel = ch;
-      last = in.readAll(pool, queue);
-    } catch (Exception e) {
-      last = in.chunk != null ? in.chunk : new Chunk(0, 0, new byte[0], 1);
-      last.failure = e instanceof InterruptedException ? new InterruptedIOException("ledger read cancelled") : e;
-    }
-    Chunk done = last;
-    try {
-      queue.put(pool.submit(done::hash));
-    } catch (InterruptedException | RuntimeException e) {
-      Thread.currentThread().interrupt(); // the audit is over (or cancelled) and nobody waits
-    }
-  }
-
   /**
-   * Reads records into the current chunk's buffer in reads of about 64 KiB; when a chunk closes,
-   * the bytes read past its last record are carried into the next chunk's buffer.
+   * Reads records into chunks, one chunk per {@link #claim} (called under the pipeline's lock), in
+   * reads of about 64 KiB; when a chunk closes, the bytes read past its last record are carried into
+   * the next chunk's buffer. The file's length is taken once, at the start: records appended while
+   * the audit runs are not read, like {@link EntryLog#scan}.
    */
   private final class Reader {
-    final BlockingQueue<Chunk> spare;
-    FileChannel channel;
+    final FileChannel channel;
+    final long length;
     Chunk chunk;
+    /** Start of the next record in {@code chunk.buf}, and its index. */
+    int at;
+    long index;
     /** File offset of the next byte to read into {@code chunk.buf[limit]}. */
     long filePos;
     int limit;
 
-    Reader(BlockingQueue<Chunk> spare) {
-      this.spare = spare;
+    Reader(FileChannel channel, long length) {
+      this.channel = channel;
+      this.length = length;
     }
 
-    Chunk readAll(ExecutorService pool, BlockingQueue<Future<Chunk>> queue)
-        throws IOException, LedgerException, InterruptedException {
-      long length = channel.size();
-      chunk = new Chunk(0, 0, new byte[Math.max(READ, 1 << 20)], Math.min(chunkEntries, 1 << 16));
-      if (length < EntryLog.MAGIC.length) {
-        throw new CorruptLedgerException(0, "entries file is " + length + " bytes, shorter than its header");
+    /**
+     * The next chunk of whole records; the last one has {@link Chunk#end} or {@link Chunk#failure}
+     * set (a failure comes after the records before it, which are still checked first).
+     */
+    Chunk claim(ArrayDeque<Chunk> spare) {
+      try {
+        return fillChunk(spare);
+      } catch (Exception e) {
+        Chunk last = chunk != null ? chunk : new Chunk(0, 0, new byte[0], 1);
+        last.failure = e;
+        return last;
       }
-      fill(EntryLog.MAGIC.length, 0, length);
-      if (!Arrays.equals(chunk.buf, 0, EntryLog.MAGIC.length, EntryLog.MAGIC, 0, EntryLog.MAGIC.length)) {
-        throw new CorruptLedgerException(0, "entries file does not start with the fedtel ledger header");
+    }
+
+    private Chunk fillChunk(ArrayDeque<Chunk> spare) throws IOException, LedgerException {
+      if (chunk == null) {
+        // Below 1 MiB, so that G1 does not allocate chunk buffers as humongous objects (a fresh, zeroed
+        // region each, outside the young generation); a chunk that needs more grows its buffer.
+        chunk = new Chunk(0, 0, new byte[FIRST_BUFFER], Math.min(chunkEntries, 1 << 16));
+        if (length < EntryLog.MAGIC.length) {
+          throw new CorruptLedgerException(0, "entries file is " + length + " bytes, shorter than its header");
+        }
+        fill(EntryLog.MAGIC.length);
+        if (!Arrays.equals(chunk.buf, 0, EntryLog.MAGIC.length, EntryLog.MAGIC, 0, EntryLog.MAGIC.length)) {
+          throw new CorruptLedgerException(0, "entries file does not start with the fedtel ledger header");
+        }
+        at = EntryLog.MAGIC.length;
       }
-      int at = EntryLog.MAGIC.length; // start of the next record in chunk.buf
-      long index = 0;
       while (true) {
         long pos = chunk.base + at;
         long left = length - pos;
@@ -427,17 +539,17 @@ final class ChunkedScan {
           return chunk;
         }
         if (chunk.count == chunkEntries) {
-          at = next(at, index, pool, queue);
+          return handOver(spare);
         }
         if (left < 8) {
           chunk.end = new EntryLog.Scan(index, pos, length, left + " bytes after the last complete entry,"
               + " too few for a record");
           return chunk;
         }
-        fill(at, 4, length);
+        fill(at + 4);
         int len = readInt(chunk.buf, at);
         if (len < 0 || len > EntryLog.MAX_ENTRY_BYTES) {
-          if (restIsZero(pos + 4, length)) {
+          if (restIsZero(pos + 4)) {
             chunk.end = new EntryLog.Scan(index, pos, length, left + " zero bytes after the last complete entry");
             return chunk;
           }
@@ -449,9 +561,9 @@ final class ChunkedScan {
           return chunk;
         }
         if (chunk.count > 0 && at + 8L + len > chunkBytes) {
-          at = next(at, index, pool, queue);
+          return handOver(spare);
         }
-        fill(at, 8 + len, length);
+        fill(at + 8 + len);
         // The hashing threads check ordinary records' checksums; the two cases in which a failing
         // checksum means a torn tail rather than damage are decided here, as EntryLog.scan does.
         int stored = readInt(chunk.buf, at + 4 + len);
@@ -464,7 +576,7 @@ final class ChunkedScan {
               chunk.end = new EntryLog.Scan(index, pos, length, "last record (" + len + " bytes) fails its checksum");
               return chunk;
             }
-            if (restIsZero(pos + 8, length)) {
+            if (restIsZero(pos + 8)) {
               chunk.end = new EntryLog.Scan(index, pos, length, left + " zero bytes after the last complete entry");
               return chunk;
             }
@@ -477,9 +589,8 @@ final class ChunkedScan {
       }
     }
 
-    /** Hands the current chunk (records before {@code at}) to the pool; returns where the next record starts. */
-    private int next(int at, long index, ExecutorService pool, BlockingQueue<Future<Chunk>> queue)
-        throws InterruptedException {
+    /** Closes the current chunk (records before {@code at}) and starts the next with the bytes read past it. */
+    private Chunk handOver(ArrayDeque<Chunk> spare) {
       Chunk c = chunk;
       int carried = limit - at;
       Chunk next = spare.poll();
@@ -496,13 +607,12 @@ final class ChunkedScan {
       System.arraycopy(c.buf, at, next.buf, 0, carried);
       chunk = next;
       limit = carried;
-      queue.put(pool.submit(c::hash));
-      return 0;
+      at = 0;
+      return c;
     }
 
-    /** Makes {@code chunk.buf[at, at + n)} read, growing the buffer when needed. */
-    private void fill(int at, int n, long length) throws IOException {
-      int need = at + n;
+    /** Makes {@code chunk.buf[0, need)} read, growing the buffer when needed. */
+    private void fill(int need) throws IOException {
       if (limit >= need) {
         return;
       }
@@ -527,7 +637,7 @@ final class ChunkedScan {
     }
 
     /** Whether the file is zero from {@code from} to {@code length}. */
-    private boolean restIsZero(long from, long length) throws IOException {
+    private boolean restIsZero(long from) throws IOException {
       ByteBuffer b = ByteBuffer.allocate(READ);
       long p = from;
       while (p < length) {

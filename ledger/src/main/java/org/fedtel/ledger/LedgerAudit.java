@@ -73,9 +73,12 @@ public final class LedgerAudit {
     this.chunkBytes = chunkBytes;
   }
 
-  /** Hashing threads {@link #verify(Path, List, Progress)} uses: one per processor. */
+  /**
+   * Hashing threads {@link #verify(Path, List, Progress)} uses beside the checking thread, which
+   * hashes too whenever it would otherwise wait: one per processor but one, and at least one.
+   */
   public static int defaultThreads() {
-    return Runtime.getRuntime().availableProcessors();
+    return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
   }
 
   /**
@@ -163,26 +166,37 @@ public final class LedgerAudit {
 
   /**
    * Rounds by number. Rounds are started in strictly increasing order, so appending keeps the
-   * numbers sorted and a lookup is a binary search over a primitive array (no boxing, no hashing).
+   * numbers sorted and a lookup is a binary search over primitive arrays (no boxing, no hashing).
    * A round started with no sampled site is added as null and gets its {@link Round} only when
    * something is recorded in it: most rounds of a long ledger are started and aborted, and one
    * object per round stored into a large array showed on the profile (allocation, GC barriers).
+   * The table is kept in blocks of 4 096 rounds rather than one array grown by copying: half a
+   * million rounds made arrays of megabytes, each growth a fresh, zeroed allocation outside the
+   * young generation that showed on the profile as page faults and memset on the checking thread.
    */
   private static final class Rounds {
-    private long[] numbers = new long[64];
-    private Round[] rounds = new Round[64];
+    private static final int SHIFT = 12;
+    private static final int BLOCK = 1 << SHIFT;
+    private long[][] numbers = new long[16][];
+    private Round[][] rounds = new Round[16][];
     private int count;
 
     void add(long number, Round round) {
-      if (count > 0 && number <= numbers[count - 1]) {
+      if (count > 0 && number <= number(count - 1)) {
         throw new IllegalArgumentException("rounds must be added in increasing order");
       }
-      if (count == numbers.length) {
-        numbers = Arrays.copyOf(numbers, 2 * count);
-        rounds = Arrays.copyOf(rounds, 2 * count);
+      int b = count >>> SHIFT;
+      if (b == numbers.length) {
+        numbers = Arrays.copyOf(numbers, 2 * b);
+        rounds = Arrays.copyOf(rounds, 2 * b);
       }
-      numbers[count] = number;
-      rounds[count++] = round;
+      if (numbers[b] == null) {
+        numbers[b] = new long[BLOCK];
+        rounds[b] = new Round[BLOCK];
+      }
+      numbers[b][count & (BLOCK - 1)] = number;
+      rounds[b][count & (BLOCK - 1)] = round;
+      count++;
     }
 
     Round get(long number) {
@@ -190,10 +204,12 @@ public final class LedgerAudit {
       if (i < 0) {
         return null;
       }
-      if (rounds[i] == null) {
-        rounds[i] = new Round(Set.of());
+      Round[] block = rounds[i >>> SHIFT];
+      int j = i & (BLOCK - 1);
+      if (block[j] == null) {
+        block[j] = new Round(Set.of());
       }
-      return rounds[i];
+      return block[j];
     }
 
     /**
@@ -202,10 +218,10 @@ public final class LedgerAudit {
      */
     boolean abortUntouched(long number) {
       int i = find(number);
-      if (i < 0 || rounds[i] != null) {
+      if (i < 0 || rounds[i >>> SHIFT][i & (BLOCK - 1)] != null) {
         return false;
       }
-      rounds[i] = Round.ABORTED;
+      rounds[i >>> SHIFT][i & (BLOCK - 1)] = Round.ABORTED;
       return true;
     }
 
@@ -215,18 +231,22 @@ public final class LedgerAudit {
       if (i < 0) {
         throw new IllegalArgumentException("round " + number + " was never added");
       }
-      rounds[i] = round;
+      rounds[i >>> SHIFT][i & (BLOCK - 1)] = round;
+    }
+
+    private long number(int i) {
+      return numbers[i >>> SHIFT][i & (BLOCK - 1)];
     }
 
     private int find(long number) {
-      if (count > 0 && numbers[count - 1] == number) {
+      if (count > 0 && number(count - 1) == number) {
         return count - 1;
       }
       int lo = 0;
       int hi = count - 1;
       while (lo <= hi) {
         int mid = (lo + hi) >>> 1;
-        int c = Long.compare(numbers[mid], number);
+        int c = Long.compare(number(mid), number);
         if (c < 0) {
           lo = mid + 1;
         } else if (c > 0) {
