@@ -72,6 +72,8 @@ final class ChunkedScan {
     static final byte ROUND_STARTED = 1;
     static final byte ROUND_ABORTED = 2;
 
+    /** Entries read (the chunk's entries before its first bad checksum). */
+    int count;
     byte[] kinds = new byte[0];
     long[] indexes = new long[0];
     long[] timestamps = new long[0];
@@ -426,6 +428,7 @@ final class ChunkedScan {
         digest(md, tree, i * HASH);
         headers.read(header, i, buf, off, len, tree);
       }
+      headers.count = good;
       if (good < count) {
         end = first + good;
         sizeTree(end);

@@ -365,7 +365,11 @@ public final class LedgerAudit {
     } else {
       checkReadHeader(index, buf, headers, i);
     }
-    System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
+    // The next entry needs this leaf in lastLeaf only if it is read here from its bytes or is the
+    // first of its chunk; otherwise its hashing thread has compared it already (Headers.chained).
+    if (headers == null || parseFully || i + 1 >= headers.count || headers.kinds[i + 1] == ChunkedScan.Headers.OTHER) {
+      System.arraycopy(leaves, leafOffset, lastLeaf, 0, lastLeaf.length);
+    }
     long size = index + 1;
     int k = nextRoot;
     while (k < rootSizes.length && rootSizes[k] < size) {
