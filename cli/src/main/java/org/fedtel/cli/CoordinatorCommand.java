@@ -23,6 +23,9 @@ import org.fedtel.coordinator.dashboard.LedgerSource;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.LedgerLog;
 import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.StatisticsSettings;
+import org.fedtel.protocol.FeatureMoments;
+import org.fedtel.protocol.ScoreHistogram;
 import org.fedtel.coordinator.RoundSummary;
 import org.fedtel.coordinator.SecureAggregation;
 import org.fedtel.coordinator.StateStore;
@@ -124,6 +127,16 @@ final class CoordinatorCommand implements Callable<Integer> {
           c.number("rounds.learning_rate", 0.05, 0, 1e3),
           (int) c.integer("rounds.modulus_bits", pm == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? 32 : 64, 16, 64),
           (int) c.integer("rounds.neighbours", 0, 0, 1_000_000));
+      // Federated scaling and threshold (docs/FEDERATION.md): on unless the consortium turns them off.
+      if (c.bool("statistics.enabled", true)) {
+        rounds = rounds.withStatistics(new StatisticsSettings(true, inputs,
+            c.number("statistics.noise_multiplier", StatisticsSettings.DEFAULT_NOISE_MULTIPLIER, 0, 1e6),
+            c.number("statistics.feature_bound", FeatureMoments.DEFAULT_BOUND, 0, 1e6),
+            c.number("statistics.deviation_bound", FeatureMoments.DEFAULT_DEVIATION_BOUND, 0, 1e6),
+            (int) c.integer("statistics.bins", ScoreHistogram.DEFAULT_BINS, 2, 1 << 16),
+            c.number("statistics.score_bound", ScoreHistogram.DEFAULT_BOUND, 0, 1e6),
+            c.number("statistics.percentile", 99, 0, 100)));
+      }
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());
     }
@@ -210,7 +223,7 @@ final class CoordinatorCommand implements Callable<Integer> {
           new LedgerLog(ledger, s.sites(), s.certificateHashes(), s.rounds().privacyMode()),
           new StateStore(s.dataDir().resolve("state")), Clock.systemUTC(), new SecureRandom());
       if (federation.finished()) {
-        System.out.println("all " + s.rounds().rounds() + " rounds are already committed in " + s.dataDir());
+        System.out.println("all " + s.rounds().rounds() + " training rounds are already committed in " + s.dataDir());
         return 0;
       }
       try (CoordinatorServer server = new CoordinatorServer(federation,
@@ -245,6 +258,14 @@ final class CoordinatorCommand implements Callable<Integer> {
           List<RoundSummary> now = h.join();
           for (; shown < now.size(); shown++) {
             RoundSummary r = now.get(shown);
+            if (r.committed() && !r.training()) {
+              System.out.println(String.format(Locale.ROOT, "round %d committed (%s): %s, survivors %s, epsilon %s", r.round(),
+                  r.purpose().replace('_', ' '), r.metrics().containsKey("threshold")
+                      ? String.format(Locale.ROOT, "threshold %.4g", r.metrics().get("threshold"))
+                      : String.format(Locale.ROOT, "%.0f windows (noisy count)", r.metrics().get("windows")),
+                  r.survivors(), r.epsilonSpent()));
+              continue;
+            }
             System.out.println(r.committed()
                 ? String.format(Locale.ROOT, "round %d committed: loss %.4f%s, survivors %s, epsilon %s", r.round(), r.meanTrainLoss(),
                     r.metrics().containsKey("val_f1") ? String.format(Locale.ROOT, ", val F1 %.3f (of round %d's starting model)",

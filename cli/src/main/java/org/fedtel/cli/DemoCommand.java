@@ -21,6 +21,9 @@ import org.fedtel.coordinator.CoordinatorServer;
 import org.fedtel.coordinator.Federation;
 import org.fedtel.coordinator.LedgerLog;
 import org.fedtel.coordinator.RoundSettings;
+import org.fedtel.coordinator.StatisticsSettings;
+import org.fedtel.protocol.FeatureMoments;
+import org.fedtel.telemetry.features.Scaler;
 import org.fedtel.coordinator.RoundSummary;
 import org.fedtel.coordinator.SecureAggregation;
 import org.fedtel.coordinator.StateStore;
@@ -126,14 +129,19 @@ final class DemoCommand implements Callable<Integer> {
     for (SiteCredentials c : creds.values()) {
       certHashes.put(c.siteId(), java.security.MessageDigest.getInstance("SHA-256").digest(c.certificateDer()));
     }
+    // Before training the sites fit one scaling from federated feature means and deviations; after the last round, the
+    // threshold of the final model from a federated score histogram (record-level DP, z = 3).
     RoundSettings settings = new RoundSettings(rounds, SITES, 3, Duration.ofSeconds(30), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
-        1.0, noiseMultiplier, DELTA, 1, 32, 0.05, 32, 0);
+        1.0, noiseMultiplier, DELTA, 1, 32, 0.05, 32, 0)
+        .withStatistics(StatisticsSettings.of(inputs, StatisticsSettings.DEFAULT_NOISE_MULTIPLIER));
     // Signing keys come from the certificates the coordinator relays in each KeyList, checked against the CA.
     PeerKeys peerKeys = PeerKeys.certifiedOrKnown(coordinator.trust().peerKeys(), Map.of());
     double[] initial = Autoencoder.initialize(model, new SplittableRandom(seed)).parameters();
     List<SiteClient> clients = new ArrayList<>();
     double[] global;
     List<RoundSummary> history;
+    Scaler federatedScaler;
+    double federatedThreshold;
     try (Ledger ledger = Ledger.open(out.resolve("ledger"), genesis, coordinator.signingKey(), clock)) {
       Federation federation = new Federation(settings, Strategies.fedAvg(), initial, SecureAggregation.server(peerKeys),
           new LedgerLog(ledger, siteKeys, certHashes, PrivacyMode.PRIVACY_MODE_DISTRIBUTED),
@@ -155,7 +163,8 @@ final class DemoCommand implements Callable<Integer> {
           for (int i = 0; i < anomalous.length; i++) {
             anomalous[i] = s.testLabels()[i] != null;
           }
-          LocalTrainer trainer = new AutoencoderTrainer(model, s.train()).validation(s.test(), anomalous);
+          LocalTrainer trainer = AutoencoderTrainer.fromRawWindows(model, s.scaler(), s.rawTrain(), random)
+              .validation(s.rawTest(), anomalous);
           if (s.id().equals("site-4")) {
             trainer = new DroppingTrainer(trainer, () -> self[0].dropConnection());
           }
@@ -170,7 +179,7 @@ final class DemoCommand implements Callable<Integer> {
         o.println("   (loss and val F1 are decoded from the noised secure aggregate: under site-level DP with "
             + SITES + " sites they carry the mechanism's noise; val F1 is of the model each round starts from)");
         int shown = 0;
-        try (Progress progress = Progress.start("rounds", rounds)) {
+        try (Progress progress = Progress.start("rounds", rounds + 3)) {
           while (true) {
             CompletableFuture<List<RoundSummary>> h = new CompletableFuture<>();
             CompletableFuture<Boolean> done = new CompletableFuture<>();
@@ -182,7 +191,14 @@ final class DemoCommand implements Callable<Integer> {
             for (; shown < now.size(); shown++) {
               RoundSummary r = now.get(shown);
               progress.advance(1);
-              if (r.committed()) {
+              if (r.committed() && !r.training()) {
+                o.printf(Locale.ROOT, "   round %2d  %s  survivors %d/%d  (record-level DP, noise sd %.1f per count)%n", r.round(),
+                    r.metrics().containsKey("threshold")
+                        ? String.format(Locale.ROOT, "federated threshold of the final model: %.4g", r.metrics().get("threshold"))
+                        : String.format(Locale.ROOT, "federated %s over %.0f windows (noisy count)", r.purpose().replace('_', ' '),
+                            r.metrics().get("windows")),
+                    r.survivors().size(), r.survivors().size() + r.failures().size(), r.metrics().getOrDefault("noise_sd", 0.0));
+              } else if (r.committed()) {
                 StringBuilder eps = new StringBuilder();
                 new java.util.TreeMap<>(r.epsilonSpent()).forEach((id, e) -> eps.append(String.format(Locale.ROOT, " %s=%.2f", id, e)));
                 Double f1 = r.metrics().get("val_f1");
@@ -204,12 +220,19 @@ final class DemoCommand implements Callable<Integer> {
         }
         CompletableFuture<double[]> m = new CompletableFuture<>();
         CompletableFuture<List<RoundSummary>> hist = new CompletableFuture<>();
+        CompletableFuture<Scaler> sc = new CompletableFuture<>();
+        CompletableFuture<Double> th = new CompletableFuture<>();
         server.onEngine(() -> {
           m.complete(federation.model());
           hist.complete(federation.history());
+          FeatureMoments.Fit fit = federation.scaling().orElseThrow();
+          sc.complete(Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, fit.offset(), fit.scale()));
+          th.complete(federation.threshold());
         });
         global = m.join();
         history = hist.join();
+        federatedScaler = sc.join();
+        federatedThreshold = th.join();
       } finally {
         for (SiteClient c : clients) {
           c.close();
@@ -218,21 +241,25 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     o.println("4. detection quality on each site's held-out day: global model vs the site's local-only model");
-    o.println("   (same architecture; local-only trained on the site's own windows for as many epochs as there were rounds)");
+    o.println("   (same architecture; the global model with the federated scaling (signed-log standardization) and threshold; the");
+    o.println("   local-only model trained on the site's own windows, standardized with its own statistics, for as many epochs as");
+    o.println("   there were rounds, its threshold the 99th percentile of its own training scores: what a site can do alone)");
     Files.createDirectories(out.resolve("models"));
     StringBuilder table = new StringBuilder("| site | global F1 | global ROC-AUC | local-only F1 | local-only ROC-AUC |\n|---|---|---|---|---|\n");
     o.println("   | site | global F1 | global ROC-AUC | local-only F1 | local-only ROC-AUC |");
     int globalBetter = 0;
     for (DemoData.Site s : sites) {
-      double[] g = evaluate(model, global, s);
+      double[] g = evaluate(model, global, federatedScaler.transform(s.rawTrain()), federatedScaler.transform(s.rawTest()),
+          s.testLabels(), federatedThreshold);
+      double[][] ownTrain = s.train();
       Autoencoder local = Autoencoder.withParameters(model, initial);
-      Training.fit(local, s.train(), new TrainingConfig(rounds, 32, 0), new Sgd(0.05), null, new SplittableRandom(seed));
-      double[] l = evaluate(model, local.parameters(), s);
+      Training.fit(local, ownTrain, new TrainingConfig(rounds, 32, 0), new Sgd(0.05), null, new SplittableRandom(seed));
+      double[] l = evaluate(model, local.parameters(), ownTrain, s.test(), s.testLabels(), Double.NaN);
       String row = String.format(Locale.ROOT, "| %s | %.3f | %.3f | %.3f | %.3f |", s.id(), g[0], g[1], l[0], l[1]);
       globalBetter += g[1] > l[1] ? 1 : 0;
       table.append(row).append('\n');
       o.println("   " + row);
-      AnomalyModel saved = new AnomalyModel(DemoData.WINDOWS, org.fedtel.simulations.generator.Metric.columns(), s.scaler(),
+      AnomalyModel saved = new AnomalyModel(DemoData.WINDOWS, org.fedtel.simulations.generator.Metric.columns(), federatedScaler,
           model, global, ReconstructionError.MSE, g[2]);
       Files.write(out.resolve("models").resolve("global-" + s.id() + ".model"), saved.encode());
     }
@@ -258,23 +285,29 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** F1 at the site's threshold (99th percentile of its training scores), ROC-AUC, and the threshold. */
-  static double[] evaluate(AutoencoderConfig config, double[] params, DemoData.Site s) {
+  /**
+   * F1 at {@code threshold} (NaN: the 99th percentile of the model's scores on {@code train}), ROC-AUC,
+   * and the threshold, on scaled windows.
+   */
+  static double[] evaluate(AutoencoderConfig config, double[] params, double[][] train, double[][] test, String[] labels,
+                           double threshold) {
     Autoencoder ae = Autoencoder.withParameters(config, params);
-    double[] trainScores = new double[s.train().length];
-    for (int i = 0; i < trainScores.length; i++) {
-      trainScores[i] = ae.score(s.train()[i], ReconstructionError.MSE);
+    if (Double.isNaN(threshold)) {
+      double[] trainScores = new double[train.length];
+      for (int i = 0; i < trainScores.length; i++) {
+        trainScores[i] = ae.score(train[i], ReconstructionError.MSE);
+      }
+      threshold = Threshold.fromTrainingScores(trainScores, 99);
     }
-    double threshold = Threshold.fromTrainingScores(trainScores, 99);
-    int n = s.test().length;
+    int n = test.length;
     double[] scores = new double[n];
     boolean[] positive = new boolean[n];
     int tp = 0;
     int fp = 0;
     int fn = 0;
     for (int i = 0; i < n; i++) {
-      scores[i] = ae.score(s.test()[i], ReconstructionError.MSE);
-      positive[i] = s.testLabels()[i] != null;
+      scores[i] = ae.score(test[i], ReconstructionError.MSE);
+      positive[i] = labels[i] != null;
       boolean flagged = scores[i] > threshold;
       tp += flagged && positive[i] ? 1 : 0;
       fp += flagged && !positive[i] ? 1 : 0;
@@ -305,6 +338,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override public Validation validate(double[] global) {
       return inner.validate(global);
+    }
+
+    @Override public StatisticsSource statisticsSource() {
+      return inner.statisticsSource();
     }
 
     @Override public LocalUpdate train(long round, double[] global, TrainConfig config, PrivacyParams privacy) {

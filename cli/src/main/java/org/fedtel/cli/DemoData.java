@@ -18,8 +18,12 @@ import org.fedtel.telemetry.features.Windower;
 final class DemoData {
   static final WindowSpec WINDOWS = new WindowSpec(12, 6, FeatureMode.STATISTICS);
 
-  /** One site's data. */
-  record Site(String id, Scaler scaler, double[][] train, double[][] test, String[] testLabels) {}
+  /**
+   * One site's data: raw windows, and the same scaled with the site's own standardization ({@code
+   * scaler}, fitted on its training windows).
+   */
+  record Site(String id, Scaler scaler, double[][] train, double[][] test, String[] testLabels, double[][] rawTrain,
+              double[][] rawTest) {}
 
   private DemoData() {}
 
@@ -51,9 +55,9 @@ final class DemoData {
       g.generateSite(s, (node, time, values, label, intensity) ->
           w.accept(row[0]++, Integer.toString(node), time * 1000, values, label == null ? null : label.label()));
       double[][] tr = train.toArray(new double[0][]);
+      double[][] te = test.toArray(new double[0][]);
       Scaler scaler = Scaler.fit(Scaler.Kind.STANDARD, tr);
-      sites.add(new Site("site-" + (s + 1), scaler, scaler.transform(tr), scaler.transform(test.toArray(new double[0][])),
-          labels.toArray(new String[0])));
+      sites.add(new Site("site-" + (s + 1), scaler, scaler.transform(tr), scaler.transform(te), labels.toArray(new String[0]), tr, te));
     }
     return sites;
   }

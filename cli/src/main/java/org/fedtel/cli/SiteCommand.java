@@ -60,7 +60,7 @@ final class SiteCommand implements Callable<Integer> {
 
   /** Everything the site needs, validated from the file before it connects. */
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
-                  double[][] train, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
+                  double[][] rawTrain, Scaler scaler, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
                   VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous,
                   RevocationList revocations, long silenceTimeoutSeconds) {}
 
@@ -152,10 +152,10 @@ final class SiteCommand implements Callable<Integer> {
         throw new ConfigException(file + ": validation.holdout " + holdout + " leaves no training window");
       }
     }
-    // Each site standardizes with its own statistics (none leaves the site).
+    // Until the federation's feature rounds fit a scaling for everyone (or when the
+    // coordinator runs none), the site standardizes with its own statistics, which never leave it.
     double[][] raw = windows.toArray(new double[0][]);
     Scaler scaler = Scaler.fit(Scaler.Kind.STANDARD, raw);
-    double[][] train = scaler.transform(raw);
     int[] hidden = c.integers("model.hidden", new int[] {16, 4, 16}, 1, 1 << 16);
     double eps = c.number("budget.epsilon", 10, 1e-9, Double.MAX_VALUE);
     double delta = c.number("budget.delta", 1e-5, 1e-300, 0.5);
@@ -195,8 +195,8 @@ final class SiteCommand implements Callable<Integer> {
     for (int i = 0; i < anomalous.length; i++) {
       anomalous[i] = isAnomalous.get(i);
     }
-    return new Settings(credentials, coordinator, consortium, peers, train, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey(), state, live, scaler.transform(validation.toArray(new double[0][])), anomalous, revocations, silence);
+    return new Settings(credentials, coordinator, consortium, peers, raw, scaler, spec.featureCount(metrics), hidden, eps, delta, stop,
+        coord.signingKey(), state, live, validation.toArray(new double[0][]), anomalous, revocations, silence);
   }
 
   @Override
@@ -226,7 +226,8 @@ final class SiteCommand implements Callable<Integer> {
       } catch (SiteStateException e) {
         throw new UserException(config + ": state: " + e.getMessage(), e);
       }
-      LocalTrainer trainer = new AutoencoderTrainer(model, s.train()).validation(s.validation(), s.anomalous());
+      LocalTrainer trainer = AutoencoderTrainer.fromRawWindows(model, s.scaler(), s.rawTrain(), new SecureRandom())
+          .validation(s.validation(), s.anomalous());
       if (s.live() == null) {
         return run(s, cred, budget, witness, state, trainer, null);
       }
@@ -271,7 +272,7 @@ final class SiteCommand implements Callable<Integer> {
     AtomicReference<SiteSession> current = new AtomicReference<>();
     AtomicLong acceptedRound = new AtomicLong();
     System.out.printf(Locale.ROOT, "site %s: %d training windows of %d features; budget epsilon %.3g at delta %.1e; coordinator %s%n",
-        cred.siteId(), s.train().length, s.inputs(), s.budgetEpsilon(), s.budgetDelta(), s.coordinator());
+        cred.siteId(), s.rawTrain().length, s.inputs(), s.budgetEpsilon(), s.budgetDelta(), s.coordinator());
     System.out.printf(Locale.ROOT, "state %s: epsilon spent %.4f restored from %d charged rounds; last accepted checkpoint size %d%s%n",
         state.directory(), budget.spentEpsilon(), state.charges().size(), witness.acceptedSize(),
         state.recovery().repaired() ? "; cut back " + state.recovery().tornTail() : "");
@@ -286,6 +287,23 @@ final class SiteCommand implements Callable<Integer> {
         // The model each round produced, from its RoundResult (checked against its hash by the session).
         session.onNewModel((round, model) -> scoring.modelReceived(model));
       }
+      session.onStatistics(new SiteSession.StatisticsListener() {
+        @Override
+        public void scaling(org.fedtel.protocol.FeatureMoments.Fit fit) {
+          if (scoring != null) {
+            scoring.scalingReceived(fit);
+          }
+        }
+
+        @Override
+        public void threshold(byte[] modelHash, double threshold) {
+          System.out.printf(Locale.ROOT, "federated threshold %.4g for model %s%n", threshold,
+              java.util.HexFormat.of().formatHex(modelHash).substring(0, 16));
+          if (scoring != null) {
+            scoring.thresholdReceived(modelHash, threshold);
+          }
+        }
+      });
       session.journal(new SiteSession.Journal() {
         @Override
         public void charged(long round, SampledGaussian charge) throws IOException {

@@ -18,6 +18,15 @@ final class ConfigFiles {
    */
   static Path coordinator(Path dir, int port, String sites, String dashboard, int rounds, int minParticipants,
                           int phaseTimeoutSeconds, String privacyMode) throws IOException {
+    return coordinator(dir, port, sites, dashboard, rounds, minParticipants, phaseTimeoutSeconds, privacyMode, false);
+  }
+
+  /**
+   * The same, choosing whether the federated statistics rounds run (they add three rounds: feature
+   * means and deviations before training, the score histogram after it).
+   */
+  static Path coordinator(Path dir, int port, String sites, String dashboard, int rounds, int minParticipants,
+                          int phaseTimeoutSeconds, String privacyMode, boolean statistics) throws IOException {
     int inputs = new WindowSpec(12, 6, FeatureMode.STATISTICS).featureCount(2);
     Path file = dir.resolve("coordinator.toml");
     Files.writeString(file, """
@@ -38,7 +47,9 @@ final class ConfigFiles {
         [privacy]
         mode = "%s"
         noise_multiplier = 0.5
-        """.formatted(port, sites, dashboard, inputs, rounds, minParticipants, phaseTimeoutSeconds, privacyMode));
+        [statistics]
+        enabled = %s
+        """.formatted(port, sites, dashboard, inputs, rounds, minParticipants, phaseTimeoutSeconds, privacyMode, statistics));
     return file;
   }
 

@@ -184,7 +184,7 @@ class CoordinatorProcessTest {
     SiteCommand.Settings s = SiteCommand.read(dir.resolve("site-" + i + ".toml"));
     SiteCredentials cred = s.credentials();
     AutoencoderConfig model = new AutoencoderConfig(s.inputs(), s.hidden(), Activation.RELU, Activation.IDENTITY);
-    AutoencoderTrainer trainer = new AutoencoderTrainer(model, s.train());
+    AutoencoderTrainer trainer = AutoencoderTrainer.fromRawWindows(model, s.scaler(), s.rawTrain(), new SecureRandom());
     PrivacyBudget budget = new PrivacyBudget(s.budgetEpsilon(), s.budgetDelta());
     Witness witness = new Witness(cred.siteId(), cred.signingKey(), NoteVerifier.of(s.consortium() + "/ledger", s.coordinatorKey()));
     PeerKeys peers = PeerKeys.certifiedOrKnown(cred.trust().peerKeys(), s.peers()); // the coordinator relays certificates

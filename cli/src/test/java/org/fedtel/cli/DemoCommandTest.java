@@ -35,8 +35,10 @@ class DemoCommandTest {
     assertEquals(0, code, text);
     assertTrue(text.contains("survivors 3/4 (dropped: site-4"), text);
     assertTrue(text.contains("ledger verified"), text);
+    assertTrue(text.contains("federated feature means over") && text.contains("federated feature deviations over")
+        && text.contains("federated threshold of the final model"), text);
     AuditReport report = LedgerAudit.verify(out.resolve("ledger"));
-    assertEquals(4, report.checkpoints());
+    assertEquals(4 + 3, report.checkpoints(), "4 training rounds and 3 statistics rounds");
     assertTrue(Files.exists(out.resolve("models").resolve("global-site-1.model")));
     assertTrue(Files.exists(out.resolve("results.md")));
   }

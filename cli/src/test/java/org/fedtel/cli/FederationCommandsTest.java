@@ -50,10 +50,11 @@ class FederationCommandsTest {
       ca.issueSite("site-" + i);
       sites.append(i > 1 ? ", " : "").append("\"ca/sites/site-").append(i).append("/cert.pem\"");
     }
-    ConfigFiles.coordinator(dir, port, sites.toString(), "127.0.0.1:0", 2, 2, 30, privacyMode);
+    // Two training rounds, with the federated statistics rounds around them (the default): five rounds.
+    ConfigFiles.coordinator(dir, port, sites.toString(), "127.0.0.1:0", 2, 2, 30, privacyMode, true);
     for (int i = 1; i <= 3; i++) {
       writeCsv(dir.resolve("site-" + i + ".csv"), i, i);
-      ConfigFiles.site(dir, i, port, null, 2, ""); // no `peers`: the other sites' keys come from the certificates the coordinator relays
+      ConfigFiles.site(dir, i, port, null, 5, ""); // no `peers`: the other sites' keys come from the certificates the coordinator relays
     }
     List<CompletableFuture<Integer>> runs = new ArrayList<>();
     runs.add(CompletableFuture.supplyAsync(() -> Main.run("coordinator", "--config", dir.resolve("coordinator.toml").toString())));
@@ -64,12 +65,19 @@ class FederationCommandsTest {
     for (CompletableFuture<Integer> r : runs) {
       assertEquals(0, r.get(120, TimeUnit.SECONDS));
     }
+    // The audit recomputes every site's ε from the recorded mechanisms, the statistics rounds' included.
     AuditReport report = LedgerAudit.verify(dir.resolve("coord").resolve("ledger"));
-    assertEquals(2, report.checkpoints());
+    assertEquals(5, report.checkpoints());
     assertEquals(3, report.sites().size());
     for (AuditReport.SiteBudget b : report.sites()) {
-      assertEquals(2, b.dataUses(), b.toString());
+      assertEquals(5, b.dataUses(), b.toString());
     }
+    // The coordinator's state holds the fitted scaling and the final model's threshold.
+    org.fedtel.protocol.v1.CoordinatorState state = new org.fedtel.coordinator.StateStore(dir.resolve("coord").resolve("state")).load();
+    assertEquals(List.of(1L, 2L, 5L), state.getStatisticsRoundsList());
+    assertEquals(24, state.getScaling().getScaleCount());
+    assertTrue(state.getThreshold() > 0, "threshold " + state.getThreshold());
+    assertEquals(state.getModelHash(), state.getThresholdModelHash());
   }
 
   @Test

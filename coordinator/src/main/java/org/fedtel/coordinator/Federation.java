@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 import org.fedtel.coordinator.strategy.Strategy;
 import org.fedtel.coordinator.strategy.StrategyState;
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
@@ -22,6 +23,7 @@ import org.fedtel.protocol.v1.Envelope;
 import org.fedtel.protocol.v1.Error;
 import org.fedtel.protocol.v1.ErrorCode;
 import org.fedtel.protocol.v1.Hello;
+import org.fedtel.protocol.v1.RoundPurpose;
 
 /**
  * The coordinator's transport-free engine: enrolment, rounds one after another, persistence and
@@ -52,6 +54,13 @@ public final class Federation {
   private long idleSince;
   private boolean lastAborted;
   private long outSequence;
+  /** Federated statistics: the fitted scaling (null before), the threshold and the model it is for. */
+  private double[] means;
+  private FeatureMoments.Fit scaling;
+  private double threshold = Double.NaN;
+  private byte[] thresholdModelHash = new byte[0];
+  /** Numbers of the statistics rounds that have ended, committed or aborted. */
+  private final List<Long> statisticsRounds = new ArrayList<>();
   /** Charges recorded before this engine started (read from the log at the first hello). */
   private Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> restoredCharges;
 
@@ -90,12 +99,37 @@ public final class Federation {
       }
       committedRound = saved.getCommittedRound();
       lastStartedRound = saved.getLastStartedRound();
+      statisticsRounds.addAll(saved.getStatisticsRoundsList());
+      if (saved.getFeatureMeansCount() > 0) {
+        means = saved.getFeatureMeansList().stream().mapToDouble(Double::doubleValue).toArray();
+      }
+      if (saved.hasScaling()) {
+        try {
+          scaling = FeatureMoments.Fit.fromProto(saved.getScaling());
+        } catch (IllegalArgumentException e) {
+          throw new IOException("stored scaling cannot be used: " + e.getMessage(), e);
+        }
+      }
+      int features = settings.statistics().features();
+      if (settings.statistics().enabled() && ((means != null && means.length != features)
+          || (scaling != null && scaling.offset().length != features))) {
+        throw new IOException("stored feature statistics are for " + (means != null ? means.length : scaling.offset().length)
+            + " features but the configured model has " + features + " inputs");
+      }
+      threshold = saved.getThresholdModelHash().isEmpty() ? Double.NaN : saved.getThreshold();
+      thresholdModelHash = saved.getThresholdModelHash().toByteArray();
     }
     long logged = log.lastStartedRound();
+    lastStartedRound = Math.max(lastStartedRound, logged);
     if (logged > committedRound && log.isOpen(logged)) {
       log.roundAborted(logged, "coordinator stopped during the round; resumed from round " + committedRound);
+      if (nextPurpose() != RoundPurpose.ROUND_PURPOSE_TRAINING) {
+        // The state is persisted only when a round ends, so the interrupted round had the purpose the
+        // next one has: a statistics round, which must not count as a training round.
+        statisticsRounds.add(logged);
+        persist();
+      }
     }
-    lastStartedRound = Math.max(lastStartedRound, logged);
     idleSince = clock.millis();
   }
 
@@ -253,7 +287,8 @@ public final class Federation {
       return List.of();
     }
     lastStartedRound++;
-    current = new Round(lastStartedRound, settings, strategy, model, sample(connected), sites, secagg, log, clock, random);
+    current = new Round(lastStartedRound, settings, strategy, model, sample(connected), sites, secagg, log, clock, random,
+        nextPurpose(), scaling, means);
     Round.Step step = current.start();
     return finish(step);
   }
@@ -270,9 +305,24 @@ public final class Federation {
     }
     if (step.outcome() != null) {
       RoundSummary summary = step.outcome();
+      if (!summary.training()) {
+        // Statistics rounds, committed or aborted, are not training rounds (the round numbers count
+        // both kinds, and aborted training rounds, as they always have).
+        statisticsRounds.add(summary.round());
+      }
       if (summary.committed()) {
         model = summary.model();
         committedRound = summary.round();
+        if (current.purpose() == RoundPurpose.ROUND_PURPOSE_FEATURE_MEANS) {
+          means = current.fittedMeans();
+        } else if (current.purpose() == RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS) {
+          scaling = current.fitted();
+        } else if (current.purpose() == RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM) {
+          threshold = current.threshold();
+          thresholdModelHash = StateStore.modelHash(model);
+        }
+        persist();
+      } else if (!summary.training()) {
         persist();
       }
       if (!history.isEmpty()) {
@@ -288,6 +338,36 @@ public final class Federation {
       }
     }
     return out;
+  }
+
+  /**
+   * With statistics rounds: the feature means and deviations first, then the training rounds, then
+   * the score histogram of the final model.
+   */
+  private RoundPurpose nextPurpose() {
+    if (!settings.statistics().enabled()) {
+      return RoundPurpose.ROUND_PURPOSE_TRAINING;
+    }
+    if (means == null) {
+      return RoundPurpose.ROUND_PURPOSE_FEATURE_MEANS;
+    }
+    if (scaling == null) {
+      return RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS;
+    }
+    return trainingRounds() < settings.rounds() ? RoundPurpose.ROUND_PURPOSE_TRAINING : RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM;
+  }
+
+  /**
+   * Training rounds done: the last committed round's number less the statistics rounds up to it, so
+   * an aborted training round counts, as it always has (without statistics rounds, rounds.count is the
+   * round number training ends at).
+   */
+  public long trainingRounds() {
+    long n = committedRound;
+    for (long r : statisticsRounds) {
+      n -= r <= committedRound ? 1 : 0;
+    }
+    return n;
   }
 
   private List<String> sample(List<String> connected) {
@@ -310,7 +390,20 @@ public final class Federation {
         .setCommittedRound(committedRound)
         .setLastStartedRound(lastStartedRound)
         .setStrategy(s.strategy())
-        .setModelHash(ByteString.copyFrom(StateStore.modelHash(model)));
+        .setModelHash(ByteString.copyFrom(StateStore.modelHash(model)))
+        .addAllStatisticsRounds(statisticsRounds)
+        .setThresholdModelHash(ByteString.copyFrom(thresholdModelHash));
+    if (scaling != null) {
+      b.setScaling(scaling.toProto());
+    }
+    if (means != null) {
+      for (double m : means) {
+        b.addFeatureMeans(m);
+      }
+    }
+    if (thresholdModelHash.length > 0) {
+      b.setThreshold(threshold);
+    }
     for (double p : model) {
       b.addParameters(p);
     }
@@ -355,7 +448,6 @@ public final class Federation {
         .setError(Error.newBuilder().setCode(code).setMessage(e.getMessage())).build();
   }
 
-  /** Whether all configured rounds have been committed. */
   /** A site as the coordinator sees it now (for the dashboard). */
   public record SiteStatus(String siteId, boolean connected, long lastSeenEpochMillis, double epsilonSpent) {}
 
@@ -381,8 +473,25 @@ public final class Federation {
         r.sampledCount(), r.answeredCount()));
   }
 
+  /**
+   * Whether all configured training rounds have been committed (and, with statistics rounds, the
+   * threshold of the final model set).
+   */
   public boolean finished() {
-    return committedRound >= settings.rounds();
+    if (trainingRounds() < settings.rounds()) {
+      return false;
+    }
+    return !settings.statistics().enabled() || java.util.Arrays.equals(thresholdModelHash, StateStore.modelHash(model));
+  }
+
+  /** The scaling fitted by the feature rounds, once they have run. */
+  public java.util.Optional<FeatureMoments.Fit> scaling() {
+    return java.util.Optional.ofNullable(scaling);
+  }
+
+  /** The federated threshold of the current model, or NaN if none has been set for it. */
+  public double threshold() {
+    return java.util.Arrays.equals(thresholdModelHash, StateStore.modelHash(model)) ? threshold : Double.NaN;
   }
 
   public double[] model() {

@@ -18,15 +18,19 @@ import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.RoundStatistics;
+import org.fedtel.protocol.ScoreHistogram;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.EncryptedShares;
 import org.fedtel.protocol.v1.Envelope;
+import org.fedtel.protocol.v1.FederatedStatisticsSpec;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
 import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
+import org.fedtel.protocol.v1.RoundPurpose;
 import org.fedtel.protocol.v1.RoundResult;
 import org.fedtel.protocol.v1.RoundStart;
 import org.fedtel.protocol.v1.SecAggParams;
@@ -45,6 +49,10 @@ import org.fedtel.protocol.v1.UnmaskRequest;
  *   MASK       routed EncryptedShares -> MaskedInput (+ DataUseRecord)
  *   UNMASK     UnmaskRequest -> UnmaskShares; sum; strategy; RoundResult
  * </pre>
+ *
+ * <p>A statistics round ({@link RoundPurpose}, docs/FEDERATION.md "Federated scaling and threshold")
+ * runs the same phases over the sites' noisy sums instead of model updates; its commit fits the
+ * scaling or the threshold and leaves the model as it was.
  */
 final class Round {
   enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE }
@@ -84,10 +92,36 @@ final class Round {
   private long deadline;
   private final long rotationSeed;
   private double effectiveNoiseMultiplier;
+  private final RoundPurpose purpose;
+  /** The scaling the sites apply in this round (null when the federation has none). */
+  private final FeatureMoments.Fit scaling;
+  /** Statistics rounds: the fixed-point scale of the sums (chosen at start so the ring cannot overflow). */
+  private double statisticsScale;
+  private final double[] means;
+  private double[] fittedMeans;
+  private FeatureMoments.Fit fitted;
+  private double threshold = Double.NaN;
 
   Round(long number, RoundSettings settings, Strategy strategy, double[] global, List<String> sampled,
         Map<String, SiteRecord> sites, SecAggServer.Factory secaggFactory, FederationLog log, Clock clock,
         RandomGenerator random) {
+    this(number, settings, strategy, global, sampled, sites, secaggFactory, log, clock, random, RoundPurpose.ROUND_PURPOSE_TRAINING, null,
+        null);
+  }
+
+  /**
+   * @param scaling the federation's scaling, sent to the sites (null: none yet)
+   * @param means the FEATURE_MEANS round's means (required by a FEATURE_DEVIATIONS round)
+   */
+  Round(long number, RoundSettings settings, Strategy strategy, double[] global, List<String> sampled,
+        Map<String, SiteRecord> sites, SecAggServer.Factory secaggFactory, FederationLog log, Clock clock,
+        RandomGenerator random, RoundPurpose purpose, FeatureMoments.Fit scaling, double[] means) {
+    if (purpose == RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS && (means == null || means.length != settings.statistics().features())) {
+      throw new IllegalArgumentException("a feature-deviations round needs the " + settings.statistics().features() + " means");
+    }
+    this.purpose = purpose;
+    this.scaling = scaling;
+    this.means = means == null ? null : means.clone();
     this.number = number;
     this.settings = settings;
     this.strategy = strategy;
@@ -119,9 +153,47 @@ final class Round {
     return phase;
   }
 
+  RoundPurpose purpose() {
+    return purpose;
+  }
+
+  private String purposeName() {
+    return switch (purpose) {
+      case ROUND_PURPOSE_FEATURE_MEANS -> "feature_means";
+      case ROUND_PURPOSE_FEATURE_DEVIATIONS -> "feature_deviations";
+      case ROUND_PURPOSE_SCORE_HISTOGRAM -> "score_histogram";
+      default -> "training";
+    };
+  }
+
+  private boolean training() {
+    return purpose == RoundPurpose.ROUND_PURPOSE_TRAINING;
+  }
+
+  /** FEATURE_MEANS rounds, once committed: the means decoded from the aggregate. */
+  double[] fittedMeans() {
+    return fittedMeans.clone();
+  }
+
+  /** FEATURE_DEVIATIONS rounds, once committed: the scaling fitted from the means and the aggregate. */
+  FeatureMoments.Fit fitted() {
+    return fitted;
+  }
+
+  /** SCORE_HISTOGRAM rounds, once committed: the threshold of the (unchanged) model; NaN otherwise. */
+  double threshold() {
+    return threshold;
+  }
+
   /** Leaves out sites whose budget this round would overspend, then sends RoundStart. */
   Step start() {
-    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
+    if (!training()) {
+      String why = chooseStatisticsScale();
+      if (why != null) {
+        log.roundStarted(number, List.of(), privacyFor(null));
+        return abort(why);
+      }
+    } else if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
       try {
         // The discrete mechanism costs slightly more than a continuous Gaussian with multiplier z;
         // its zCDP-equivalent multiplier is what is accounted (sites compute the same value).
@@ -171,7 +243,14 @@ final class Round {
           .setSecagg(secagg.params())
           .setPrivacy(privacyFor(sites.get(id)))
           .setStatistics(statisticsSpec())
-          .setDeadlineEpochMillis(deadline);
+          .setDeadlineEpochMillis(deadline)
+          .setPurpose(purpose);
+      if (!training()) {
+        rs.setFederatedStatistics(federatedStatisticsSpec());
+      }
+      if (scaling != null) {
+        rs.setScaling(scaling.toProto());
+      }
       for (double p : global) {
         rs.addParameters(p);
       }
@@ -186,7 +265,7 @@ final class Round {
    * nothing in mode local, whose mechanism covers only the DP-SGD update.
    */
   private StatisticsSpec statisticsSpec() {
-    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_LOCAL) {
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_LOCAL || !training()) {
       return StatisticsSpec.getDefaultInstance();
     }
     StatisticsSpec.Builder b = StatisticsSpec.newBuilder().setCount(RoundStatistics.SIZE).setLossBound(STATISTICS_LOSS_BOUND);
@@ -196,11 +275,59 @@ final class Round {
     return b.build();
   }
 
-  /** Length of each site's input to the aggregate: the model update, then the statistics. */
+  /** Length of each site's input to the aggregate: the model update, then the statistics; or the statistics round's sums. */
   private int inputLength() {
-    return global.length + statisticsSpec().getCount();
+    return switch (purpose) {
+      case ROUND_PURPOSE_FEATURE_MEANS, ROUND_PURPOSE_FEATURE_DEVIATIONS -> FeatureMoments.length(settings.statistics().features());
+      case ROUND_PURPOSE_SCORE_HISTOGRAM -> settings.statistics().bins();
+      default -> global.length + statisticsSpec().getCount();
+    };
   }
 
+  private FederatedStatisticsSpec federatedStatisticsSpec() {
+    StatisticsSettings s = settings.statistics();
+    FederatedStatisticsSpec.Builder b = FederatedStatisticsSpec.newBuilder();
+    switch (purpose) {
+      case ROUND_PURPOSE_FEATURE_MEANS -> b.setSize(s.features()).setBound(s.featureBound());
+      case ROUND_PURPOSE_FEATURE_DEVIATIONS -> {
+        b.setSize(s.features()).setBound(s.deviationBound());
+        for (double m : means) {
+          b.addCenter(m);
+        }
+      }
+      default -> b.setSize(s.bins()).setBound(s.scoreBound());
+    }
+    return b.build();
+  }
+
+  /** L2 sensitivity of a statistics round's sums to one window. */
+  private double statisticsSensitivity() {
+    return purpose == RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM
+        ? ScoreHistogram.sensitivity() : FeatureMoments.sensitivity(settings.statistics().features());
+  }
+
+  /**
+   * The fixed-point scale of a statistics round: the largest power of two at which the sum of every
+   * sampled site's counts (as declared in its Hello), plus ten standard deviations of the noise, stays
+   * inside the signed ring. Returns why the round cannot run, or null.
+   */
+  private String chooseStatisticsScale() {
+    double windows = 0;
+    for (String id : sampled) {
+      windows += Math.max(1, sites.get(id).exampleCount);
+    }
+    double noise = settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE ? 0
+        : settings.statistics().noiseMultiplier() * statisticsSensitivity() * Math.sqrt(sampled.size());
+    double largest = windows + 10 * noise + 1;
+    double room = Math.scalb(1.0, settings.modulusBits() - 1) - 1;
+    double scale = Math.min(SecureAggregation.FIXED_POINT_SCALE, Math.scalb(1.0, Math.getExponent(room / largest)));
+    if (!(scale >= 1)) {
+      return String.format(java.util.Locale.ROOT, "a ring of %d bits cannot hold sums over %.0f windows: raise modulus_bits",
+          settings.modulusBits(), windows);
+    }
+    statisticsScale = scale;
+    return null;
+  }
   private SecAggParams secAggParams() {
     byte[] seed = new byte[32];
     random.nextBytes(seed);
@@ -214,6 +341,11 @@ final class Round {
 
   /** The accounting event this round is for {@code site} (null in privacy mode none). */
   private SampledGaussian charge(SiteRecord site) {
+    if (!training()) {
+      // One release of a sum with record-level sensitivity and Gaussian noise z * sensitivity.
+      return settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE ? null
+          : new SampledGaussian(1.0, settings.statistics().noiseMultiplier(), 1);
+    }
     return switch (settings.privacyMode()) {
       // Site-level DP-FedAvg: one release per round of a sum with noise z*C. A participating
       // site is charged without amplification by sampling (q = 1): conservative, and independent
@@ -230,6 +362,9 @@ final class Round {
   }
 
   private PrivacyParams privacyFor(SiteRecord site) {
+    if (!training()) {
+      return statisticsPrivacy(site);
+    }
     PrivacyParams.Builder p = PrivacyParams.newBuilder().setMode(settings.privacyMode());
     p.setQuantizationScale(SecureAggregation.FIXED_POINT_SCALE);
     if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE) {
@@ -242,6 +377,24 @@ final class Round {
       p.setSamplingRate(event.samplingRate()).setSteps((int) event.steps())
           .setRoundEpsilon(new RdpAccountant()
               .composeSampledGaussian(event.samplingRate(), event.noiseMultiplier(), event.steps()).epsilon(settings.delta()));
+    }
+    return p.build();
+  }
+
+  /**
+   * A statistics round's mechanism: record-level Gaussian noise added by each site (mode local, with
+   * the sums' sensitivity as the clip norm), whatever the training rounds' mode; none stays none.
+   */
+  private PrivacyParams statisticsPrivacy(SiteRecord site) {
+    PrivacyParams.Builder p = PrivacyParams.newBuilder().setQuantizationScale(statisticsScale);
+    if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_NONE) {
+      return p.setMode(PrivacyMode.PRIVACY_MODE_NONE).build();
+    }
+    double z = settings.statistics().noiseMultiplier();
+    p.setMode(PrivacyMode.PRIVACY_MODE_LOCAL).setClipNorm(statisticsSensitivity()).setNoiseMultiplier(z)
+        .setDelta(settings.delta()).setMinSurvivors(settings.minParticipants()).setSampledSites(sampled.size());
+    if (site != null) {
+      p.setSamplingRate(1.0).setSteps(1).setRoundEpsilon(new RdpAccountant().composeSampledGaussian(1.0, z, 1).epsilon(settings.delta()));
     }
     return p.build();
   }
@@ -304,7 +457,7 @@ final class Round {
           throw new RejectedMessageException(Reason.BAD_CONTENT, "masked input of '" + siteId + "' has weight " + w
               + " (must be positive and finite)");
         }
-        if (settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED && w != 1.0) {
+        if ((settings.privacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED || !training()) && w != 1.0) {
           throw new RejectedMessageException(Reason.BAD_CONTENT,
               "distributed DP bounds each site's contribution: weight must be 1, '" + siteId + "' sent " + w);
         }
@@ -428,6 +581,9 @@ final class Round {
     if (sum.length != inputLength()) {
       return abort("secure aggregation returned " + sum.length + " values for an input of " + inputLength());
     }
+    if (!training()) {
+      return commitStatistics(sum, out);
+    }
     Map<String, Double> metrics = metrics(sum);
     double meanLoss = metrics.getOrDefault("train_loss", Double.NaN);
     double totalWeight = 0;
@@ -446,6 +602,48 @@ final class Round {
     }
     byte[] hash = StateStore.modelHash(next);
     log.roundCommitted(number, hash, maskedSites, droppedAfterShares);
+    Map<String, Double> eps = results(out, next, hash, RoundResult.newBuilder().setTrainLoss(meanLoss));
+    phase = Phase.DONE;
+    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, meanLoss, metrics, eps, next, purposeName()));
+  }
+
+  /**
+   * A statistics round's commit: the noisy sums become the scaling or the threshold; the model stays.
+   * A sum that cannot be decoded (the noise swamped too few windows) aborts the round.
+   */
+  private Step commitStatistics(double[] sum, List<Outbound> out) {
+    StatisticsSettings s = settings.statistics();
+    Map<String, Double> metrics = new java.util.LinkedHashMap<>();
+    RoundResult.Builder result = RoundResult.newBuilder().setTrainLoss(Double.NaN);
+    try {
+      if (purpose == RoundPurpose.ROUND_PURPOSE_FEATURE_MEANS) {
+        fittedMeans = FeatureMoments.means(sum, s.features(), s.featureBound());
+        metrics.put("windows", sum[s.features()]);
+      } else if (purpose == RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS) {
+        fitted = FeatureMoments.fit(means, sum, s.deviationBound());
+        metrics.put("windows", fitted.windows());
+        result.setScaling(fitted.toProto());
+      } else {
+        threshold = ScoreHistogram.threshold(sum, s.scoreBound(), s.percentile());
+        metrics.put("threshold", threshold);
+        result.setThreshold(threshold);
+      }
+    } catch (IllegalArgumentException e) {
+      return abort("federated statistics cannot be decoded: " + e.getMessage());
+    }
+    if (settings.privacyMode() != PrivacyMode.PRIVACY_MODE_NONE) {
+      // Every survivor added noise of std z * sensitivity to each coordinate of its sums.
+      metrics.put("noise_sd", s.noiseMultiplier() * statisticsSensitivity() * Math.sqrt(maskedSites.size()));
+    }
+    byte[] hash = StateStore.modelHash(global);
+    log.roundCommitted(number, hash, maskedSites, droppedAfterShares);
+    Map<String, Double> eps = results(out, global, hash, result);
+    phase = Phase.DONE;
+    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, Double.NaN, metrics, eps, global, purposeName()));
+  }
+
+  /** Sends every survivor its RoundResult ({@code result} completed with the model) and the checkpoint; returns ε spent. */
+  private Map<String, Double> results(List<Outbound> out, double[] next, byte[] hash, RoundResult.Builder result) {
     Map<String, Double> eps = new TreeMap<>();
     for (String id : maskedSites) {
       eps.put(id, sites.get(id).spentEpsilon());
@@ -454,16 +652,11 @@ final class Round {
     for (double p : next) {
       nextParameters.add(p);
     }
+    result.addAllParameters(nextParameters).addAllSurvivors(maskedSites).addAllDropped(droppedAfterShares)
+        .setNewModelHash(com.google.protobuf.ByteString.copyFrom(hash));
     for (String id : maskedSites) {
-      RoundResult result = RoundResult.newBuilder()
-          .addAllParameters(nextParameters)
-          .addAllSurvivors(maskedSites)
-          .addAllDropped(droppedAfterShares)
-          .setNewModelHash(com.google.protobuf.ByteString.copyFrom(hash))
-          .setTrainLoss(meanLoss)
-          .setSiteEpsilonSpent(eps.get(id))
-          .build();
-      out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundResult(result)));
+      RoundResult r = result.setSiteEpsilonSpent(eps.get(id)).build();
+      out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setRoundResult(r)));
     }
     for (String id : maskedSites) {
       org.fedtel.protocol.v1.Checkpoint cp = log.checkpoint(sites.get(id).checkpointSize);
@@ -471,8 +664,7 @@ final class Round {
         out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setCheckpoint(cp)));
       }
     }
-    phase = Phase.DONE;
-    return new Step(out, new RoundSummary(number, true, "", maskedSites, failures, meanLoss, metrics, eps, next));
+    return eps;
   }
 
   /** The survivors' statistics, decoded from the tail of the aggregate (noisy under distributed DP). */
@@ -507,7 +699,7 @@ final class Round {
     for (String id : participants) {
       eps.put(id, sites.get(id).spentEpsilon());
     }
-    return new Step(List.of(), new RoundSummary(number, false, reason, List.of(), failures, Double.NaN, Map.of(), eps, null));
+    return new Step(List.of(), new RoundSummary(number, false, reason, List.of(), failures, Double.NaN, Map.of(), eps, null, purposeName()));
   }
 
   private Outbound send(String siteId, Envelope.Builder envelope) {

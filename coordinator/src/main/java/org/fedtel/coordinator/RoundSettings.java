@@ -20,6 +20,7 @@ import org.fedtel.protocol.v1.PrivacyMode;
  * @param learningRate local learning rate
  * @param modulusBits ring width k of secure aggregation
  * @param neighbours SecAgg+ neighbour count (0 = complete graph)
+ * @param statistics the federated statistics rounds (scaling and threshold), or {@link StatisticsSettings#OFF}
  */
 public record RoundSettings(
     int rounds,
@@ -34,8 +35,24 @@ public record RoundSettings(
     int batchSize,
     double learningRate,
     int modulusBits,
-    int neighbours) {
+    int neighbours,
+    StatisticsSettings statistics) {
+  /** Without federated statistics rounds. */
+  public RoundSettings(int rounds, int sitesPerRound, int minParticipants, Duration phaseTimeout, PrivacyMode privacyMode,
+                       double clipNorm, double noiseMultiplier, double delta, int localEpochs, int batchSize, double learningRate,
+                       int modulusBits, int neighbours) {
+    this(rounds, sitesPerRound, minParticipants, phaseTimeout, privacyMode, clipNorm, noiseMultiplier, delta, localEpochs,
+        batchSize, learningRate, modulusBits, neighbours, StatisticsSettings.OFF);
+  }
+
+  /** These settings with {@code statistics}. */
+  public RoundSettings withStatistics(StatisticsSettings statistics) {
+    return new RoundSettings(rounds, sitesPerRound, minParticipants, phaseTimeout, privacyMode, clipNorm, noiseMultiplier, delta,
+        localEpochs, batchSize, learningRate, modulusBits, neighbours, statistics);
+  }
+
   public RoundSettings {
+    require(statistics != null, "statistics settings must not be null (StatisticsSettings.OFF for none)");
     require(rounds >= 1, "rounds must be >= 1, got " + rounds);
     require(minParticipants >= 2, "min_participants must be >= 2 (secure aggregation hides nothing with one site), got " + minParticipants);
     require(sitesPerRound >= minParticipants, "sites_per_round (" + sitesPerRound + ") must be >= min_participants (" + minParticipants + ")");

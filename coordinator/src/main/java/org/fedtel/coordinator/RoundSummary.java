@@ -22,10 +22,12 @@ import org.fedtel.coordinator.strategy.SiteFailure;
  * @param epsilonSpent ε spent so far per participating site after this round, as the coordinator accounts it
  * @param model the new global model (null when aborted; the engine's history keeps it only for the
  *     latest round, so memory does not grow with the number of rounds)
+ * @param purpose "training", or the statistics round's "feature_moments" (metrics: windows, noise_sd)
+ *     or "score_histogram" (metrics: threshold, noise_sd)
  */
 public record RoundSummary(long round, boolean committed, String reason, List<String> survivors, List<SiteFailure> failures,
                            double meanTrainLoss, Map<String, Double> metrics, Map<String, Double> epsilonSpent,
-                           double[] model) {
+                           double[] model, String purpose) {
   public RoundSummary {
     survivors = List.copyOf(survivors);
     failures = List.copyOf(failures);
@@ -36,7 +38,12 @@ public record RoundSummary(long round, boolean committed, String reason, List<St
 
   /** This summary without its model (what the history keeps of every round but the latest). */
   RoundSummary withoutModel() {
-    return new RoundSummary(round, committed, reason, survivors, failures, meanTrainLoss, metrics, epsilonSpent, null);
+    return new RoundSummary(round, committed, reason, survivors, failures, meanTrainLoss, metrics, epsilonSpent, null, purpose);
+  }
+
+  /** Whether this was a training round (not a statistics round). */
+  public boolean training() {
+    return purpose.equals("training");
   }
 
   @Override

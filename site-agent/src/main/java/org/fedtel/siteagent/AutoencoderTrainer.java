@@ -9,10 +9,12 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.fedtel.privacy.training.DpSgd;
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.TrainConfig;
 import org.fedtel.telemetry.detect.Threshold;
+import org.fedtel.telemetry.features.Scaler;
 import org.fedtel.telemetry.model.Autoencoder;
 import org.fedtel.telemetry.model.AutoencoderConfig;
 import org.fedtel.telemetry.model.FedProx;
@@ -43,7 +45,12 @@ import org.fedtel.telemetry.model.TrainingConfig;
  */
 public final class AutoencoderTrainer implements LocalTrainer {
   private final AutoencoderConfig config;
-  private final double[][] data;
+  /** The scaled training windows the model sees. */
+  private double[][] data;
+  /** With {@link #fromRawWindows}: the windows before scaling, and the scaling in use; else null. */
+  private final double[][] raw;
+  private Scaler scaler;
+  private double[][] rawValidation;
   private final byte[] datasetSha256;
   private final RandomGenerator privacyRandom;
   private double[][] validation = new double[0][];
@@ -63,11 +70,32 @@ public final class AutoencoderTrainer implements LocalTrainer {
    *     local: a {@link SecureRandom} in production, a seeded generator only in simulations and tests
    */
   public AutoencoderTrainer(AutoencoderConfig config, double[][] scaledWindows, RandomGenerator privacyRandom) {
+    this(config, scaledWindows, null, null, privacyRandom);
+  }
+
+  /**
+   * A trainer that keeps the raw windows, so that it can take part in the federated statistics rounds
+   * ({@link #statisticsSource}) and re-scale when the federation fits a scaling. Its dataset
+   * fingerprint is of the raw windows, so it does not change with the scaling.
+   *
+   * @param scaler the scaling used until the federation sends one (the site's own)
+   * @param rawWindows training windows before scaling (copied)
+   */
+  public static AutoencoderTrainer fromRawWindows(AutoencoderConfig config, Scaler scaler, double[][] rawWindows,
+                                                  RandomGenerator privacyRandom) {
+    return new AutoencoderTrainer(config, rawWindows, scaler, rawWindows, privacyRandom);
+  }
+
+  private AutoencoderTrainer(AutoencoderConfig config, double[][] hashedWindows, Scaler scaler, double[][] rawWindows,
+                             RandomGenerator privacyRandom) {
     this.privacyRandom = Objects.requireNonNull(privacyRandom, "privacyRandom");
+    double[][] scaledWindows = hashedWindows;
     if (scaledWindows.length == 0) {
       throw new IllegalArgumentException("no training windows");
     }
     this.config = config;
+    this.scaler = scaler;
+    this.raw = rawWindows == null ? null : new double[rawWindows.length][];
     this.data = new double[scaledWindows.length][];
     ByteBuffer buf = ByteBuffer.allocate(8 * config.inputSize());
     MessageDigest md;
@@ -89,10 +117,71 @@ public final class AutoencoderTrainer implements LocalTrainer {
       md.update(buf.array());
     }
     this.datasetSha256 = md.digest();
+    if (raw != null) {
+      for (int i = 0; i < raw.length; i++) {
+        raw[i] = data[i];
+      }
+      data = scaler.transform(raw);
+    }
+  }
+
+  /** The scaling in use (null when the trainer was given scaled windows). */
+  public Scaler scaler() {
+    return scaler;
+  }
+
+  @Override
+  public StatisticsSource statisticsSource() {
+    if (raw == null) {
+      return null;
+    }
+    return new StatisticsSource() {
+      @Override
+      public int featureCount() {
+        return config.inputSize();
+      }
+
+      @Override
+      public double[] featureMeans(double bound) {
+        return FeatureMoments.meanContribution(raw, config.inputSize(), bound);
+      }
+
+      @Override
+      public double[] featureDeviations(double[] means, double bound) {
+        return FeatureMoments.deviationContribution(raw, means, bound);
+      }
+
+      @Override
+      public void useScaling(FeatureMoments.Fit fit) {
+        Scaler s = Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, fit.offset(), fit.scale());
+        if (s.size() != config.inputSize()) {
+          throw new IllegalArgumentException("scaling for " + s.size() + " features, the model has " + config.inputSize());
+        }
+        if (s.equals(scaler)) {
+          return;
+        }
+        scaler = s;
+        data = s.transform(raw);
+        if (rawValidation != null) {
+          validation = s.transform(rawValidation);
+        }
+      }
+
+      @Override
+      public double[] trainingScores(double[] global) {
+        Autoencoder model = Autoencoder.withParameters(config, global);
+        double[] scores = new double[data.length];
+        for (int i = 0; i < scores.length; i++) {
+          scores[i] = model.score(data[i], ReconstructionError.MSE);
+        }
+        return scores;
+      }
+    };
   }
 
   /**
-   * Gives this trainer held-out windows (scaled like the training windows, copied) with their labels,
+   * Gives this trainer held-out windows (scaled like the training windows, copied; raw when the
+   * trainer was made {@link #fromRawWindows}) with their labels,
    * on which {@link #validate} scores each round's global model. They never train the model.
    */
   public AutoencoderTrainer validation(double[][] scaledWindows, boolean[] isAnomalous) {
@@ -107,7 +196,12 @@ public final class AutoencoderTrainer implements LocalTrainer {
       }
       copy[i] = scaledWindows[i].clone();
     }
-    this.validation = copy;
+    if (raw != null) {
+      this.rawValidation = copy;
+      this.validation = copy.length == 0 ? copy : scaler.transform(copy);
+    } else {
+      this.validation = copy;
+    }
     this.anomalous = isAnomalous.clone();
     return this;
   }

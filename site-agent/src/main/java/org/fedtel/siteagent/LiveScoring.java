@@ -42,17 +42,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Scores a site's live telemetry with the federation's latest global model, as {@code fedtel
- * detect} would: the telemetry module's {@link AnomalyModel} with the site's training window spec
- * and scaler, the global parameters, and the site's threshold, the same percentile of the model's
- * scores on the site's training windows that {@code fedtel detect}'s models use (not a DP quantile:
- * the threshold never leaves the site). One line per anomalous window is appended to the output.
+ * detect} would: the telemetry module's {@link AnomalyModel} with the site's training window spec,
+ * the scaling (the federation's, once its feature rounds have fitted one, {@link
+ * #scalingReceived}; until then the site's own), the global parameters, and the threshold: the
+ * federation's for that model when its score-histogram round has set one ({@link #thresholdReceived}),
+ * otherwise the site's own, the same percentile of the model's scores on the site's training windows
+ * that {@code fedtel detect}'s models use (that one never leaves the site). One line per anomalous
+ * window is appended to the output.
  *
- * <p>The site learns global models only from {@code RoundStart}s (a {@code RoundResult} carries
- * only the new model's hash), so the model used after round r is the one round r started from:
- * {@link #observing} wraps the site's trainer to see it. The committed round that produced it is
- * found by its hash among the {@code RoundResult}s this site received ({@link #roundCommitted});
- * the column is empty when this site did not take part in that round. The SHA-256 is written too:
- * it is the {@code model_sha256} of that round's entry in the ledger.
+ * <p>The site learns each new global model from its {@code RoundResult} ({@link #modelReceived}) or,
+ * when it missed that round, from the next {@code RoundStart} ({@link #observing} wraps the trainer to
+ * see it). The committed round that produced it is found by its hash among the {@code RoundResult}s
+ * this site received ({@link #roundCommitted}); the column is empty when this site did not take part
+ * in that round. The SHA-256 is written too: it is the {@code model_sha256} of that round's entry in
+ * the ledger.
  *
  * <p>Incremental and exactly once: the live data (a file, or a directory of files, in any reader
  * format, possibly growing) is read up to its last complete line; per file the cursor keeps the data
@@ -87,6 +90,9 @@ public final class LiveScoring {
   private final Executor executor;
   private final Map<String, Long> roundsByModel = new HashMap<>();
   private volatile double[] latestModel;
+  /** The federation's scaling (null: the template's) and its thresholds by model hash (hex). */
+  private volatile org.fedtel.telemetry.features.Scaler scaling;
+  private final Map<String, Double> federatedThresholds = new java.util.concurrent.ConcurrentHashMap<>();
   // Guarded by this.
   private Map<Path, Position> cursor = new LinkedHashMap<>();
   private long outputLength;
@@ -208,7 +214,30 @@ public final class LiveScoring {
         modelReceived(global);
         return trainer.train(round, global, config, privacy);
       }
+
+      @Override
+      public StatisticsSource statisticsSource() {
+        return trainer.statisticsSource();
+      }
     };
+  }
+
+  /** The federation's scaling (standardization of the signed-log values) from now on. */
+  public void scalingReceived(org.fedtel.protocol.FeatureMoments.Fit fit) {
+    org.fedtel.telemetry.features.Scaler s = org.fedtel.telemetry.features.Scaler.of(
+        org.fedtel.telemetry.features.Scaler.Kind.SIGNED_LOG_STANDARD, fit.offset(), fit.scale());
+    if (s.size() != template.scaler().size()) {
+      throw new IllegalArgumentException("scaling of " + s.size() + " features, the detector has " + template.scaler().size());
+    }
+    scaling = s;
+  }
+
+  /** The federation's threshold of the model with SHA-256 {@code modelHash}. */
+  public void thresholdReceived(byte[] modelHash, double threshold) {
+    if (!(threshold >= 0) || Double.isInfinite(threshold)) {
+      throw new IllegalArgumentException("threshold " + threshold);
+    }
+    federatedThresholds.put(HexFormat.of().formatHex(modelHash), threshold);
   }
 
   /** The latest global model this site received (copied). */
@@ -261,17 +290,20 @@ public final class LiveScoring {
       return new Pass(-1, "", Double.NaN, 0, 0);
     }
     String hash = HexFormat.of().formatHex(modelHash(params));
-    if (!hash.equals(detectorHash)) {
+    // The detector changes with the model, the scaling and the threshold.
+    org.fedtel.telemetry.features.Scaler s = scaling;
+    String key = hash + "/" + (s == null ? "own" : Integer.toHexString(s.hashCode())) + "/" + federatedThresholds.get(hash);
+    if (!key.equals(detectorHash)) {
       AnomalyModel m;
       try {
-        m = detectorFor(params);
+        m = detectorFor(params, s, federatedThresholds.get(hash));
       } catch (IllegalArgumentException e) {
         throw new LiveScoringException("global model " + hash + " cannot score this site's training windows: " + e.getMessage(), e);
       }
       // The detector as a file, so that `fedtel detect --model` flags what this pass flags.
       SiteState.writeAtomically(modelFile(), m.encode());
       detector = m;
-      detectorHash = hash;
+      detectorHash = key;
     }
     long modelRound;
     synchronized (roundsByModel) {
@@ -331,9 +363,16 @@ public final class LiveScoring {
     return cursorFile.resolveSibling("global.model");
   }
 
-  /** The detector for {@code params}: the template's windows and scaler, threshold from the training windows. */
-  private AnomalyModel detectorFor(double[] params) {
-    AnomalyModel m = template.withParameters(params);
+  /**
+   * The detector for {@code params}: the template's windows, {@code scaler} (null: the template's),
+   * and the federated threshold, or (null) one from the site's training windows.
+   */
+  private AnomalyModel detectorFor(double[] params, org.fedtel.telemetry.features.Scaler scaler, Double federated) {
+    AnomalyModel m = scaler == null ? template.withParameters(params)
+        : new AnomalyModel(template.windows(), template.metrics(), scaler, template.config(), params, template.error(), 0);
+    if (federated != null) {
+      return m.withThreshold(federated);
+    }
     AnomalyModel.Scorer scorer = m.scorer();
     double[] scores = new double[trainingWindows.length];
     for (int i = 0; i < scores.length; i++) {

@@ -1,5 +1,6 @@
 package org.fedtel.siteagent;
 
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.TrainConfig;
 
@@ -29,6 +30,33 @@ public interface LocalTrainer {
    */
   default Validation validate(double[] global) {
     return null;
+  }
+
+  /**
+   * This trainer's windows for the federated statistics rounds (docs/FEDERATION.md, "Federated scaling
+   * and threshold"), or null when it cannot take part in them (the site then refuses such a round).
+   * Wrappers must delegate.
+   */
+  default StatisticsSource statisticsSource() {
+    return null;
+  }
+
+  /** What the statistics rounds need of a site's training windows. */
+  interface StatisticsSource {
+    /** Number of features F of a window. */
+    int featureCount();
+
+    /** {@link FeatureMoments#meanContribution} of the raw (unscaled) training windows. */
+    double[] featureMeans(double bound);
+
+    /** {@link FeatureMoments#deviationContribution} of the raw training windows around {@code means}. */
+    double[] featureDeviations(double[] means, double bound);
+
+    /** From now on the windows (training and held-out) are scaled with {@code scaling}. */
+    void useScaling(FeatureMoments.Fit scaling);
+
+    /** The anomaly scores of {@code global} on the (scaled) training windows. */
+    double[] trainingScores(double[] global);
   }
 
   /** Fractions of the held-out windows that are true positives, false positives and false negatives. */

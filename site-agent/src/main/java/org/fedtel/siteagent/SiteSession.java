@@ -16,7 +16,9 @@ import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.RoundStatistics;
+import org.fedtel.protocol.ScoreHistogram;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.Cosignature;
@@ -29,6 +31,7 @@ import org.fedtel.protocol.v1.PrivacyMode;
 import org.fedtel.protocol.v1.PrivacyParams;
 import org.fedtel.protocol.v1.RoundDecision;
 import org.fedtel.protocol.v1.RoundResult;
+import org.fedtel.protocol.v1.RoundPurpose;
 import org.fedtel.protocol.v1.RoundStart;
 import org.fedtel.protocol.v1.StatisticsSpec;
 import org.slf4j.Logger;
@@ -55,6 +58,9 @@ public final class SiteSession {
   private Journal journal = Journal.NONE;
   private DataUseAccount account = new DataUseAccount();
   private java.util.function.BiConsumer<Long, double[]> modelListener = (round, model) -> { };
+  private StatisticsListener statisticsListener = StatisticsListener.NONE;
+  /** Source of the statistics rounds' Gaussian noise: a SecureRandom unless a simulation injects one. */
+  private java.util.random.RandomGenerator statisticsRandom;
   private long sequence;
   private long lastInbound = -1;
   private long highestRound;
@@ -134,6 +140,33 @@ public final class SiteSession {
    */
   public SiteSession onNewModel(java.util.function.BiConsumer<Long, double[]> listener) {
     this.modelListener = java.util.Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /** What the federated statistics rounds produce, for whoever scores with the global model. */
+  public interface StatisticsListener {
+    StatisticsListener NONE = new StatisticsListener() {
+      @Override public void scaling(FeatureMoments.Fit scaling) {}
+
+      @Override public void threshold(byte[] modelHash, double threshold) {}
+    };
+
+    /** The federation's scaling (from the feature-deviations round's result, or a RoundStart that carries it). */
+    void scaling(FeatureMoments.Fit scaling);
+
+    /** The federation's detection threshold of the model with SHA-256 {@code modelHash}. */
+    void threshold(byte[] modelHash, double threshold);
+  }
+
+  /** Called with the scaling and thresholds the federated statistics rounds produce. */
+  public SiteSession onStatistics(StatisticsListener listener) {
+    this.statisticsListener = java.util.Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
+  /** The generator of the statistics rounds' noise (default: a {@link java.security.SecureRandom}); simulations seed it. */
+  public SiteSession statisticsRandom(java.util.random.RandomGenerator random) {
+    this.statisticsRandom = java.util.Objects.requireNonNull(random, "random");
     return this;
   }
 
@@ -218,8 +251,17 @@ public final class SiteSession {
     }
     SecAggClient client;
     try {
-      checkStatistics(rs);
-      client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), rs.getParametersCount() + rs.getStatistics().getCount());
+      int length;
+      if (rs.getPurpose() == RoundPurpose.ROUND_PURPOSE_TRAINING) {
+        checkStatistics(rs);
+        length = rs.getParametersCount() + rs.getStatistics().getCount();
+      } else {
+        length = statisticsLength(rs);
+      }
+      if (rs.hasScaling()) {
+        scalingOf(rs.getScaling()); // refused now, not in the middle of the round
+      }
+      client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), length);
     } catch (IllegalArgumentException ex) {
       String why = "secure aggregation parameters rejected: " + ex.getMessage();
       logger.warn("site {} refuses round {}: {}", siteId, round, why);
@@ -266,6 +308,9 @@ public final class SiteSession {
   /** The accounting event of this round for this site, recomputed from the mechanism, never from the claimed ε. */
   private SampledGaussian charge(RoundStart rs) {
     PrivacyParams p = rs.getPrivacy();
+    if (rs.getPurpose() != RoundPurpose.ROUND_PURPOSE_TRAINING) {
+      return statisticsCharge(rs);
+    }
     return switch (p.getMode()) {
       case PRIVACY_MODE_NONE -> null;
       // The discrete mechanism's zCDP-equivalent multiplier, recomputed here from the parameters.
@@ -278,6 +323,96 @@ public final class SiteSession {
       }
       default -> throw new IllegalArgumentException("unknown privacy mode " + p.getMode());
     };
+  }
+
+  /**
+   * A statistics round's event: one Gaussian release (q = 1, one step) with multiplier z, whose noise
+   * this site adds itself at its own sensitivity — the coordinator's stated sensitivity must agree.
+   */
+  private SampledGaussian statisticsCharge(RoundStart rs) {
+    PrivacyParams p = rs.getPrivacy();
+    switch (p.getMode()) {
+      case PRIVACY_MODE_NONE:
+        return null;
+      case PRIVACY_MODE_LOCAL:
+        break;
+      default:
+        throw new IllegalArgumentException("a statistics round must be in privacy mode none or local, not " + p.getMode());
+    }
+    double z = p.getNoiseMultiplier();
+    if (!(z > 0) || Double.isInfinite(z)) {
+      throw new IllegalArgumentException("statistics noise multiplier " + z + " is not positive and finite");
+    }
+    double sensitivity = statisticsSensitivity(rs);
+    if (p.getClipNorm() != sensitivity) {
+      throw new IllegalArgumentException("the round states sensitivity " + p.getClipNorm() + ", this site's sums have " + sensitivity);
+    }
+    return new SampledGaussian(1.0, z, 1);
+  }
+
+  private static double statisticsSensitivity(RoundStart rs) {
+    return rs.getPurpose() == RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM ? ScoreHistogram.sensitivity()
+        : FeatureMoments.sensitivity((int) Math.min(1 << 20, rs.getFederatedStatistics().getSize()));
+  }
+
+  /** Checks a statistics round's request against this site's windows; returns the length of its sums. */
+  private int statisticsLength(RoundStart rs) {
+    LocalTrainer.StatisticsSource source = trainer.statisticsSource();
+    if (source == null) {
+      throw new IllegalArgumentException("this site's trainer does not take part in federated statistics");
+    }
+    long size = rs.getFederatedStatistics().getSize();
+    double bound = rs.getFederatedStatistics().getBound();
+    if (!(bound > 0) || Double.isInfinite(bound)) {
+      throw new IllegalArgumentException("statistics bound " + bound + " is not positive and finite");
+    }
+    return switch (rs.getPurpose()) {
+      case ROUND_PURPOSE_FEATURE_MEANS, ROUND_PURPOSE_FEATURE_DEVIATIONS -> {
+        if (size != source.featureCount()) {
+          throw new IllegalArgumentException("feature statistics of " + size + " features requested, this site's windows have "
+              + source.featureCount());
+        }
+        if (rs.getPurpose() == RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS) {
+          if (rs.getFederatedStatistics().getCenterCount() != size) {
+            throw new IllegalArgumentException("feature deviations around " + rs.getFederatedStatistics().getCenterCount()
+                + " means for " + size + " features");
+          }
+          for (double m : rs.getFederatedStatistics().getCenterList()) {
+            if (!Double.isFinite(m)) {
+              throw new IllegalArgumentException("feature deviations around a non-finite mean");
+            }
+          }
+        }
+        yield FeatureMoments.length(source.featureCount());
+      }
+      case ROUND_PURPOSE_SCORE_HISTOGRAM -> {
+        if (size < 2 || size > 1 << 16) {
+          throw new IllegalArgumentException("a score histogram of " + size + " bins is not in [2, 65536]");
+        }
+        yield (int) size;
+      }
+      default -> throw new IllegalArgumentException("unknown round purpose " + rs.getPurpose());
+    };
+  }
+
+  /** A received scaling, checked against this site's windows. */
+  private FeatureMoments.Fit scalingOf(org.fedtel.protocol.v1.FeatureScaling scaling) {
+    LocalTrainer.StatisticsSource source = trainer.statisticsSource();
+    if (source == null) {
+      throw new IllegalArgumentException("the round carries a federated scaling, but this site's trainer cannot re-scale");
+    }
+    FeatureMoments.Fit fit = FeatureMoments.Fit.fromProto(scaling);
+    if (fit.offset().length != source.featureCount()) {
+      throw new IllegalArgumentException("a scaling of " + fit.offset().length + " features, this site's windows have "
+          + source.featureCount());
+    }
+    return fit;
+  }
+
+  private void useScaling(org.fedtel.protocol.v1.FeatureScaling scaling) {
+    FeatureMoments.Fit fit = scalingOf(scaling);
+    trainer.statisticsSource().useScaling(fit);
+    statisticsListener.scaling(fit);
   }
 
   private String refusal(SampledGaussian charge) {
@@ -332,6 +467,7 @@ public final class SiteSession {
           // memory with the number of sites.
           result = result.toBuilder().clearParameters().build();
         }
+        statisticsResult(e.getRoundResult());
         lastResult = result;
         lastResultRound = active.round;
         account.confirmed(active.round);
@@ -339,6 +475,27 @@ public final class SiteSession {
         return List.of();
       }
       default -> throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "a site does not accept " + e.getBodyCase());
+    }
+  }
+
+  /** A statistics round's outcome: the federation's scaling (applied now) or its threshold for the model. */
+  private void statisticsResult(RoundResult r) throws RejectedMessageException {
+    RoundPurpose purpose = active.start.getPurpose();
+    if (purpose == RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS) {
+      if (!r.hasScaling()) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of feature-deviations round " + active.round + " has no scaling");
+      }
+      try {
+        useScaling(r.getScaling());
+      } catch (IllegalArgumentException ex) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of round " + active.round + ": " + ex.getMessage());
+      }
+    } else if (purpose == RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM) {
+      double t = r.getThreshold();
+      if (!(t >= 0) || Double.isInfinite(t)) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundResult of round " + active.round + " has threshold " + t);
+      }
+      statisticsListener.threshold(r.getNewModelHash().toByteArray(), t);
     }
   }
 
@@ -414,25 +571,16 @@ public final class SiteSession {
     for (int i = 0; i < global.length; i++) {
       global[i] = rs.getParameters(i);
     }
+    if (rs.hasScaling()) {
+      useScaling(rs.getScaling()); // checked at round start
+    }
+    if (rs.getPurpose() != RoundPurpose.ROUND_PURPOSE_TRAINING) {
+      return statisticsInput(rs, global);
+    }
     // The global model the round starts from, scored on the held-out windows before training.
     LocalTrainer.Validation validation = rs.getStatistics().getCount() > 0 ? trainer.validate(global) : null;
     LocalTrainer.LocalUpdate update = trainer.train(active.round, global, rs.getTrainConfig(), rs.getPrivacy());
-    // Spend before releasing anything derived from the data (the data-use record and the masked
-    // input below); a site that dies while training has released nothing and spent nothing, which
-    // keeps its account equal to what the ledger can recompute.
-    if (active.charge != null) {
-      try {
-        budget.record(active.charge);
-      } catch (BudgetExceededException ex) {
-        throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
-      }
-      account.charged(active.round, active.charge);
-      try {
-        journal.charged(active.round, active.charge);
-      } catch (java.io.IOException ex) {
-        throw new IllegalStateException("site " + siteId + " cannot record its spend of round " + active.round + ": " + ex.getMessage(), ex);
-      }
-    }
+    spend();
     double[] delta = update.delta();
     if (delta.length != global.length) {
       throw new IllegalStateException("trainer returned " + delta.length + " values for a model of " + global.length);
@@ -464,6 +612,64 @@ public final class SiteSession {
     MaskedInput masked = active.client.mask(input).toBuilder().setWeight(weight).build();
     active.phase = 2;
     return List.of(dataUse(rs), envelope(active.round).setMaskedInput(masked).build());
+  }
+
+  /**
+   * A statistics round's input: this site's exact sums over its training windows plus Gaussian noise
+   * of std z·(Δ + g√d) per coordinate, Δ the sums' sensitivity to one window and g the noise grid
+   * (the grid rounding can move neighbouring sums up to g√d further apart; GaussianNoise, Mironov 2012).
+   */
+  private List<Envelope> statisticsInput(RoundStart rs, double[] global) throws RejectedMessageException {
+    LocalTrainer.StatisticsSource source = trainer.statisticsSource();
+    org.fedtel.protocol.v1.FederatedStatisticsSpec spec = rs.getFederatedStatistics();
+    double[] sums = switch (rs.getPurpose()) {
+      case ROUND_PURPOSE_FEATURE_MEANS -> source.featureMeans(spec.getBound());
+      case ROUND_PURPOSE_FEATURE_DEVIATIONS -> source.featureDeviations(
+          spec.getCenterList().stream().mapToDouble(Double::doubleValue).toArray(), spec.getBound());
+      default -> ScoreHistogram.contribution(source.trainingScores(global), (int) spec.getSize(), spec.getBound());
+    };
+    spend();
+    if (active.charge != null) {
+      if (statisticsRandom == null) {
+        statisticsRandom = new java.security.SecureRandom();
+      }
+      addStatisticsNoise(sums, active.charge.noiseMultiplier(), statisticsSensitivity(rs), statisticsRandom);
+    }
+    MaskedInput masked = active.client.mask(sums).toBuilder().setWeight(1.0).build();
+    active.phase = 2;
+    return List.of(dataUse(rs), envelope(active.round).setMaskedInput(masked).build());
+  }
+
+  /**
+   * Adds to each of the {@code sums} Gaussian noise of std z·(Δ + g√d) (see {@link #statisticsInput});
+   * returns that std.
+   */
+  static double addStatisticsNoise(double[] sums, double z, double sensitivity, java.util.random.RandomGenerator random) {
+    double grid = org.fedtel.privacy.noise.GaussianNoise.granularity(2 * z * sensitivity);
+    double sigma = z * (sensitivity + grid * Math.sqrt(sums.length));
+    new org.fedtel.privacy.noise.GaussianNoise(random).addNoiseInPlace(sums, sigma);
+    return sigma;
+  }
+
+  /**
+   * Spends the round's charge before anything derived from the data is released (the data-use record
+   * and the masked input); a site that dies while computing has released nothing and spent nothing,
+   * which keeps its account equal to what the ledger can recompute.
+   */
+  private void spend() {
+    if (active.charge != null) {
+      try {
+        budget.record(active.charge);
+      } catch (BudgetExceededException ex) {
+        throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
+      }
+      account.charged(active.round, active.charge);
+      try {
+        journal.charged(active.round, active.charge);
+      } catch (java.io.IOException ex) {
+        throw new IllegalStateException("site " + siteId + " cannot record its spend of round " + active.round + ": " + ex.getMessage(), ex);
+      }
+    }
   }
 
   private static RoundStatistics statistics(LocalTrainer.Validation v, double trainLoss) {

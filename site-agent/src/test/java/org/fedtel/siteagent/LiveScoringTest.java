@@ -172,6 +172,37 @@ class LiveScoringTest {
   }
 
   @Test
+  void theFederationsScalingAndThresholdReplaceTheSitesOwnOnceReceived() throws Exception {
+    Path live = dir.resolve("live.csv");
+    Files.writeString(live, HEADER + rows(0, 300));
+    LiveScoring scoring = open(live);
+    scoring.modelReceived(trained.parameters());
+    byte[] hash = LiveScoring.modelHash(trained.parameters());
+    // A federated scaling (signed-log standardization) and a threshold for this model.
+    int features = trained.scaler().size();
+    double[] offset = new double[features];
+    double[] scale = new double[features];
+    java.util.Arrays.fill(scale, 0.5);
+    scoring.scalingReceived(new org.fedtel.protocol.FeatureMoments.Fit(offset, scale, Double.NaN));
+    scoring.thresholdReceived(hash, 1234.5);
+    LiveScoring.Pass pass = scoring.roundCommitted(3, hash).get(60, TimeUnit.SECONDS);
+    assertEquals(1234.5, pass.threshold(), 0, "the federated threshold of this model");
+    AnomalyModel saved = AnomalyModel.decode(Files.readAllBytes(scoring.modelFile()));
+    assertEquals(Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, offset, scale), saved.scaler());
+    assertEquals(reference(live, saved, "3"), detections());
+    // Another model has no federated threshold yet: the site's own percentile applies to it.
+    double[] other = trained.parameters();
+    other[0] += 0.5;
+    scoring.modelReceived(other);
+    Files.writeString(live, rows(300, 320), StandardOpenOption.APPEND);
+    LiveScoring.Pass next = scoring.roundCommitted(4, LiveScoring.modelHash(other)).get(60, TimeUnit.SECONDS);
+    assertTrue(next.threshold() != 1234.5 && next.threshold() > 0, "threshold " + next.threshold());
+    assertThrows(IllegalArgumentException.class, () -> scoring.thresholdReceived(hash, Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> scoring.scalingReceived(
+        new org.fedtel.protocol.FeatureMoments.Fit(new double[] {0}, new double[] {1}, 1)));
+  }
+
+  @Test
   void aRestartContinuesWhereTheCursorIsAndUndoesAnUnfinishedPass() throws Exception {
     Path live = dir.resolve("live.csv");
     Files.writeString(live, HEADER + rows(0, 270));
