@@ -535,6 +535,7 @@ final class ChunkedScan {
         at = EntryLog.MAGIC.length;
       }
       while (true) {
+        walkPlainRecords();
         long pos = chunk.base + at;
         long left = length - pos;
         if (left <= 0) {
@@ -590,6 +591,37 @@ final class ChunkedScan {
         at += 8 + len;
         index++;
       }
+    }
+
+    /**
+     * Adds the records from {@code at} on for which every test of {@link #fillChunk}'s loop passes
+     * without reading or deciding anything — the record is wholly read already, its length is valid,
+     * it is not the file's last record (whose checksum decides a torn tail), not a possible start of
+     * zero fill, and the chunk has room for it — and stops before the first that is not (the loop
+     * then takes that one). Most records of a file are plain, and this loop is the serial part of the scan.
+     */
+    private void walkPlainRecords() {
+      Chunk c = chunk;
+      byte[] buf = c.buf;
+      long fileEnd = length - c.base;
+      int a = at;
+      int start = c.count;
+      int n = start;
+      while (n < chunkEntries && a + 8 <= limit) {
+        int len = readInt(buf, a);
+        if (len < 0 || len > EntryLog.MAX_ENTRY_BYTES) {
+          break;
+        }
+        long next = a + 8L + len;
+        if (next > limit || next >= fileEnd || (n > 0 && next > chunkBytes) || (len == 0 && readInt(buf, a + 4) == 0)) {
+          break;
+        }
+        c.add(a + 4, len);
+        n++;
+        a = (int) next;
+      }
+      index += n - start;
+      at = a;
     }
 
     /** Closes the current chunk (records before {@code at}) and starts the next with the bytes read past it. */
