@@ -215,6 +215,23 @@ class FederatedStatisticsTest {
   }
 
   @Test
+  void aSiteThatCannotComputeTheStatisticsRefusesAndTheOthersGoOn() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1));
+    TestConsortium keys = new TestConsortium(4);
+    // site-3's trainer keeps no raw windows (it was given scaled ones): it cannot take part.
+    c.sites.put("site-3", keys.session("site-3", budgets.get("site-3"),
+        new AutoencoderTrainer(MODEL, windows(3), new SplittableRandom(3)), keys.witness("site-3")));
+    c.connectAll();
+    c.runRounds(1);
+    RoundSummary s = c.coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    assertEquals(List.of("site-0", "site-1", "site-2"), s.survivors());
+    assertEquals("site-3", s.failures().get(0).siteId());
+    assertTrue(s.failures().get(0).reason().contains("round request rejected: this site's trainer does not take part"),
+        s.failures().get(0).reason());
+  }
+
+  @Test
   void aSiteRefusesAStatisticsRoundWhoseSensitivityIsNotItsOwn() throws Exception {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 1));
     // A coordinator understating the sums' sensitivity would have the sites add too little noise.

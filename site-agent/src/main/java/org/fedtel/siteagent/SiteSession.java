@@ -249,9 +249,8 @@ public final class SiteSession {
       logger.info("site {} refuses round {}: {}", siteId, round, refusal);
       return List.of(envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(false).setReason(refusal)).build());
     }
-    SecAggClient client;
+    int length;
     try {
-      int length;
       if (rs.getPurpose() == RoundPurpose.ROUND_PURPOSE_TRAINING) {
         checkStatistics(rs);
         length = rs.getParametersCount() + rs.getStatistics().getCount();
@@ -261,6 +260,13 @@ public final class SiteSession {
       if (rs.hasScaling()) {
         scalingOf(rs.getScaling()); // refused now, not in the middle of the round
       }
+    } catch (IllegalArgumentException ex) {
+      String why = "round request rejected: " + ex.getMessage();
+      logger.warn("site {} refuses round {}: {}", siteId, round, why);
+      return List.of(envelope(round).setRoundDecision(RoundDecision.newBuilder().setAccepted(false).setReason(why)).build());
+    }
+    SecAggClient client;
+    try {
       client = secagg.create(round, siteId, rs.getSecagg(), rs.getPrivacy(), length);
     } catch (IllegalArgumentException ex) {
       String why = "secure aggregation parameters rejected: " + ex.getMessage();
