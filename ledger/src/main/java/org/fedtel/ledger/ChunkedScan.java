@@ -14,20 +14,24 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 
 /**
- * {@link EntryLog#scan} for the audit, with the hashing spread over threads. One thread reads the
- * entries file into chunks of whole records (walking the length fields, so a chunk boundary is
- * always a record boundary; the torn-tail rules are {@link EntryLog#scan}'s); hashing threads check
- * each chunk's record checksums and compute its leaf hashes and then the node hashes of every
- * complete subtree (RFC 9162 §2.1.1) that lies inside the chunk; the caller's thread visits the
- * entries strictly in file order and joins the chunks' subtrees onto a {@link CompactRange}, so the
- * first failing entry is still the one reported and the root of any size is the RFC's.
+ * {@link EntryLog#scan} for the audit, with the hashing spread over threads. The entries file is cut
+ * into chunks of whole records (walking the length fields, so a chunk boundary is always a record
+ * boundary; the torn-tail rules are {@link EntryLog#scan}'s). There is no reader thread: the thread
+ * that claims the next chunk reads it (under a lock, chunks being found in file order) and then
+ * checks its record checksums and computes its leaf hashes and the node hashes of every complete
+ * subtree (RFC 9162 §2.1.1) that lies inside it. {@code threads} hashing threads only do that; the
+ * caller's thread visits the entries strictly in file order, joins the chunks' subtrees onto a
+ * {@link CompactRange}, and claims and hashes a chunk itself whenever the one it must visit next is
+ * not hashed yet. So the first failing entry is still the one reported, the root of any size is
+ * the RFC's, and no core waits while work is left.
  *
  * <p>With {@code threads == 0} everything runs on the caller's thread with {@link EntryLog#scan},
  * one leaf hash and one {@link CompactRange#append} per entry: the plain reference the chunked path
  * is tested against ({@code ChunkedScanTest}).
  *
  * <p>No allocation or copy per entry: a chunk's records stay in the buffer they were read into, leaf
- * and node hashes go into one array per chunk, and each hashing thread has one digest per chunk.
+ * and node hashes go into one array per chunk, chunk buffers are reused, and each thread keeps one
+ * digest, checksum and header reader.
  */
 final class ChunkedScan {
   /** Entries per chunk: 2^12, so chunks are whole subtrees and join with O(1) hashes each. */
