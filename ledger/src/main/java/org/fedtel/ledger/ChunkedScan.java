@@ -23,7 +23,8 @@ import java.util.zip.CRC32C;
  * caller's thread visits the entries strictly in file order, joins the chunks' subtrees onto a
  * {@link CompactRange}, and claims and hashes a chunk itself whenever the one it must visit next is
  * not hashed yet. So the first failing entry is still the one reported, the root of any size is
- * the RFC's, and no core waits while work is left.
+ * the RFC's, and a thread waits only when the chunks in flight are at their limit or nothing is
+ * left to claim.
  *
  * <p>With {@code threads == 0} everything runs on the caller's thread with {@link EntryLog#scan},
  * one leaf hash and one {@link CompactRange#append} per entry: the plain reference the chunked path
@@ -232,7 +233,7 @@ final class ChunkedScan {
    * it (under the lock: records are found by walking the length fields, so chunk n + 1 starts where
    * chunk n ends) and then hashes it outside the lock; the hashing threads do only that, and the
    * checking thread does it too whenever the chunk it must check next is not hashed yet — so no
-   * thread only reads, and with one hashing thread per spare core no core waits while work is left.
+   * thread only reads, and with one hashing thread per spare core a core idles only at the in-flight limit.
    * At most {@code inFlight} chunks are claimed and not yet visited (their buffers are then reused).
    */
   private static final class Pipeline {
