@@ -94,7 +94,8 @@ public final class LedgerAudit {
   /**
    * {@link #verify(Path, List, Progress)} with {@code threads} threads hashing the entries (leaf and
    * node hashes) beside the thread that checks them in order, which hashes too whenever it would
-   * otherwise wait; 0 does everything on the calling thread (the one-thread reference). The outcome — report, or the first failure and its message — does not depend on it.
+   * otherwise wait; 0 does everything on the calling thread (the one-thread reference). The outcome
+   * — report, or the first failure and its message — does not depend on it.
    */
   public static AuditReport verify(Path dir, List<SignedNote> trustedCheckpoints, Progress progress, int threads)
       throws IOException, LedgerException {
