@@ -1,6 +1,5 @@
 package org.fedtel.privacy.aggregate;
 
-import java.util.random.RandomGenerator;
 import org.fedtel.privacy.noise.LaplaceNoise;
 
 /**
@@ -24,8 +23,7 @@ public final class BoundedMean {
   }
 
   public void addEntry(double x) {
-    life.checkAccumulating();
-    Lifecycle.requireFinite("BoundedMean", x);
+    life.checkEntry(x);
     double mid = s.lower + (s.upper - s.lower) / 2;
     centredSum += Math.max(s.lower, Math.min(s.upper, x)) - mid;
     count++;
@@ -41,32 +39,13 @@ public final class BoundedMean {
     return Math.max(s.lower, Math.min(s.upper, mid + noisySum / noisyCount));
   }
 
-  public static final class Builder {
-    private final Settings s = new Settings("BoundedMean", true);
-
-    public Builder epsilon(double epsilon) {
-      s.epsilon(epsilon);
-      return this;
-    }
-
-    public Builder bounds(double lower, double upper) {
-      s.bounds(lower, upper);
-      return this;
-    }
-
-    public Builder maxContributions(int n) {
-      s.maxContributions(n);
-      return this;
-    }
-
-    public Builder random(RandomGenerator random) {
-      s.random(random);
-      return this;
+  public static final class Builder extends AggregateBuilder.Bounded<Builder> {
+    private Builder() {
+      super("BoundedMean");
     }
 
     public BoundedMean build() {
-      s.validate();
-      return new BoundedMean(s);
+      return new BoundedMean(validated());
     }
   }
 }

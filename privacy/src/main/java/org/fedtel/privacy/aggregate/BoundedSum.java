@@ -1,6 +1,5 @@
 package org.fedtel.privacy.aggregate;
 
-import java.util.random.RandomGenerator;
 import org.fedtel.privacy.noise.LaplaceNoise;
 
 /**
@@ -21,8 +20,7 @@ public final class BoundedSum {
   }
 
   public void addEntry(double x) {
-    life.checkAccumulating();
-    Lifecycle.requireFinite("BoundedSum", x);
+    life.checkEntry(x);
     sum += Math.max(s.lower, Math.min(s.upper, x));
   }
 
@@ -32,32 +30,13 @@ public final class BoundedSum {
     return new LaplaceNoise(s.random).addNoise(sum, sensitivity, s.epsilon);
   }
 
-  public static final class Builder {
-    private final Settings s = new Settings("BoundedSum", true);
-
-    public Builder epsilon(double epsilon) {
-      s.epsilon(epsilon);
-      return this;
-    }
-
-    public Builder bounds(double lower, double upper) {
-      s.bounds(lower, upper);
-      return this;
-    }
-
-    public Builder maxContributions(int n) {
-      s.maxContributions(n);
-      return this;
-    }
-
-    public Builder random(RandomGenerator random) {
-      s.random(random);
-      return this;
+  public static final class Builder extends AggregateBuilder.Bounded<Builder> {
+    private Builder() {
+      super("BoundedSum");
     }
 
     public BoundedSum build() {
-      s.validate();
-      return new BoundedSum(s);
+      return new BoundedSum(validated());
     }
   }
 }

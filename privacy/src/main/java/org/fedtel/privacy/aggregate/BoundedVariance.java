@@ -1,6 +1,5 @@
 package org.fedtel.privacy.aggregate;
 
-import java.util.random.RandomGenerator;
 import org.fedtel.privacy.noise.LaplaceNoise;
 
 /**
@@ -24,8 +23,7 @@ public final class BoundedVariance {
   }
 
   public void addEntry(double x) {
-    life.checkAccumulating();
-    Lifecycle.requireFinite("BoundedVariance", x);
+    life.checkEntry(x);
     double mid = s.lower + (s.upper - s.lower) / 2;
     double c = Math.max(s.lower, Math.min(s.upper, x)) - mid;
     centredSum += c;
@@ -46,32 +44,13 @@ public final class BoundedVariance {
     return Math.max(0, Math.min(r * r, meanSquares - mean * mean));
   }
 
-  public static final class Builder {
-    private final Settings s = new Settings("BoundedVariance", true);
-
-    public Builder epsilon(double epsilon) {
-      s.epsilon(epsilon);
-      return this;
-    }
-
-    public Builder bounds(double lower, double upper) {
-      s.bounds(lower, upper);
-      return this;
-    }
-
-    public Builder maxContributions(int n) {
-      s.maxContributions(n);
-      return this;
-    }
-
-    public Builder random(RandomGenerator random) {
-      s.random(random);
-      return this;
+  public static final class Builder extends AggregateBuilder.Bounded<Builder> {
+    private Builder() {
+      super("BoundedVariance");
     }
 
     public BoundedVariance build() {
-      s.validate();
-      return new BoundedVariance(s);
+      return new BoundedVariance(validated());
     }
   }
 }

@@ -1,6 +1,5 @@
 package org.fedtel.privacy.aggregate;
 
-import java.util.random.RandomGenerator;
 import org.fedtel.privacy.noise.LaplaceNoise;
 
 /**
@@ -40,27 +39,13 @@ public final class Count {
     return new LaplaceNoise(s.random).addNoise(count, s.maxContributions, s.epsilon);
   }
 
-  public static final class Builder {
-    private final Settings s = new Settings("Count", false);
-
-    public Builder epsilon(double epsilon) {
-      s.epsilon(epsilon);
-      return this;
-    }
-
-    public Builder maxContributions(int n) {
-      s.maxContributions(n);
-      return this;
-    }
-
-    public Builder random(RandomGenerator random) {
-      s.random(random);
-      return this;
+  public static final class Builder extends AggregateBuilder<Builder> {
+    private Builder() {
+      super("Count", false);
     }
 
     public Count build() {
-      s.validate();
-      return new Count(s);
+      return new Count(validated());
     }
   }
 }

@@ -22,10 +22,11 @@ final class Lifecycle {
     resultTaken = true;
   }
 
-  static double requireFinite(String what, double x) {
+  /** Checks that entries are still accepted and that {@code x} is one: finite. */
+  void checkEntry(double x) {
+    checkAccumulating();
     if (!Double.isFinite(x)) {
       throw new IllegalArgumentException(what + ": entry is not finite: " + x);
     }
-    return x;
   }
 }

@@ -1,6 +1,5 @@
 package org.fedtel.privacy.aggregate;
 
-import java.util.random.RandomGenerator;
 import org.fedtel.privacy.noise.LaplaceNoise;
 
 /**
@@ -34,8 +33,7 @@ public final class Quantiles {
   }
 
   public void addEntry(double x) {
-    life.checkAccumulating();
-    Lifecycle.requireFinite("Quantiles", x);
+    life.checkEntry(x);
     int leaves = counts[height - 1].length;
     double c = Math.max(s.lower, Math.min(s.upper, x));
     int leaf = (int) Math.min(leaves - 1, Math.floor((c - s.lower) / (s.upper - s.lower) * leaves));
@@ -112,29 +110,12 @@ public final class Quantiles {
     }
   }
 
-  public static final class Builder {
-    private final Settings s = new Settings("Quantiles", true);
+  public static final class Builder extends AggregateBuilder.Bounded<Builder> {
     private int branching = 16;
     private int height = 4;
 
-    public Builder epsilon(double epsilon) {
-      s.epsilon(epsilon);
-      return this;
-    }
-
-    public Builder bounds(double lower, double upper) {
-      s.bounds(lower, upper);
-      return this;
-    }
-
-    public Builder maxContributions(int n) {
-      s.maxContributions(n);
-      return this;
-    }
-
-    public Builder random(RandomGenerator random) {
-      s.random(random);
-      return this;
+    private Builder() {
+      super("Quantiles");
     }
 
     /** Tree shape (default 16 and 4); at most 2^24 leaves. */
@@ -149,8 +130,7 @@ public final class Quantiles {
     }
 
     public Quantiles build() {
-      s.validate();
-      return new Quantiles(s, branching, height);
+      return new Quantiles(validated(), branching, height);
     }
   }
 }
