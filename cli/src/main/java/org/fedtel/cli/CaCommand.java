@@ -92,7 +92,7 @@ final class CaCommand {
       }
       String what = who.coordinator ? "the coordinator" : "site '" + who.site + "'";
       try {
-        ConsortiumCa ca = ConsortiumCa.open(dir, Clock.systemUTC(), new SecureRandom());
+        ConsortiumCa ca = open(dir);
         Path out = who.coordinator ? ca.issueCoordinator(hosts) : ca.issueSite(who.site);
         PrintWriter w = spec.commandLine().getOut();
         w.println("issued credentials for " + what + " in " + out);
@@ -103,9 +103,6 @@ final class CaCommand {
         return 0;
       } catch (IllegalArgumentException e) {
         throw new UserException(e.getMessage(), e);
-      } catch (NoSuchFileException e) {
-        throw new UserException("no consortium CA in " + dir + " (run 'fedtel ca init --dir " + dir
-            + "' first)", e);
       } catch (FileAlreadyExistsException e) {
         throw new UserException("credentials for " + what + " already exist in " + e.getFile()
             + " (refusing to overwrite)", e);
@@ -150,7 +147,7 @@ final class CaCommand {
       Duration validity = crlValidity(days, "--crl-days");
       BigInteger serial = which.serial == null ? null : serial(which.serial);
       try {
-        ConsortiumCa ca = ConsortiumCa.open(dir, Clock.systemUTC(), new SecureRandom());
+        ConsortiumCa ca = open(dir);
         List<ConsortiumCa.Revocation> done = serial == null ? ca.revokeMember(which.site, why)
             : List.of(ca.revokeSerial(serial, why));
         PrintWriter w = spec.commandLine().getOut();
@@ -162,9 +159,6 @@ final class CaCommand {
         return 0;
       } catch (IllegalArgumentException e) {
         throw new UserException(e.getMessage(), e);
-      } catch (NoSuchFileException e) {
-        throw new UserException("no consortium CA in " + dir + " (run 'fedtel ca init --dir " + dir
-            + "' first)", e);
       } catch (IOException | GeneralSecurityException e) {
         throw new UserException("cannot revoke: " + e.getMessage(), e);
       }
@@ -188,15 +182,21 @@ final class CaCommand {
     public Integer call() {
       Duration validity = crlValidity(days, "--days");
       try {
-        ConsortiumCa ca = ConsortiumCa.open(dir, Clock.systemUTC(), new SecureRandom());
+        ConsortiumCa ca = open(dir);
         report(spec.commandLine().getOut(), ca, validity);
         return 0;
-      } catch (NoSuchFileException e) {
-        throw new UserException("no consortium CA in " + dir + " (run 'fedtel ca init --dir " + dir
-            + "' first)", e);
       } catch (IOException | GeneralSecurityException e) {
         throw new UserException("cannot write the revocation list: " + e.getMessage(), e);
       }
+    }
+  }
+
+  /** The CA in {@code dir}; a missing one is the user's error, with the command that creates it. */
+  private static ConsortiumCa open(Path dir) throws IOException, GeneralSecurityException {
+    try {
+      return ConsortiumCa.open(dir, Clock.systemUTC(), new SecureRandom());
+    } catch (NoSuchFileException e) {
+      throw new UserException("no consortium CA in " + dir + " (run 'fedtel ca init --dir " + dir + "' first)", e);
     }
   }
 

@@ -202,6 +202,7 @@ class CaCommandTest {
   void revokeAndCrlBadInputAndSerials(@TempDir Path tmp) throws Exception {
     Path ca = tmp.resolve("ca");
     expectUserError(run("ca", "revoke", "--dir", ca.toString(), "--site", "a"), "no consortium CA");
+    expectUserError(run("ca", "crl", "--dir", ca.toString()), "no consortium CA");
     assertEquals(0, run("ca", "init", "--dir", ca.toString()).exit());
     assertEquals(0, run("ca", "issue", "--dir", ca.toString(), "--site", "a").exit());
     assertEquals(0, run("ca", "issue", "--dir", ca.toString(), "--site", "b").exit());
