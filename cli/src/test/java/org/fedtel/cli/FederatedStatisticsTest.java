@@ -215,6 +215,25 @@ class FederatedStatisticsTest {
   }
 
   @Test
+  void aSiteThatMissedTheFeatureRoundsGetsTheScalingWithItsFirstTrainingRound() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 2));
+    // site-3 is away for the feature rounds: only three sites connect (min_participants = 3).
+    org.fedtel.siteagent.SiteSession away = c.sites.remove("site-3");
+    c.connectAll();
+    c.runRounds(2);
+    FeatureMoments.Fit fit = c.coordinator.scaling().orElseThrow();
+    Scaler expected = Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, fit.offset(), fit.scale());
+    assertTrue(!expected.equals(trainers.get("site-3").scaler()), "site-3 still scales with its own statistics");
+    c.sites.put("site-3", away);
+    c.toSites.addAll(c.coordinator.onHello("site-3", away.hello()));
+    c.runRounds(3);
+    RoundSummary third = c.coordinator.history().get(2);
+    assertEquals("training", third.purpose());
+    assertTrue(third.survivors().contains("site-3"), third.survivors().toString());
+    assertEquals(expected, trainers.get("site-3").scaler(), "the RoundStart's scaling was applied before training");
+  }
+
+  @Test
   void aSiteThatCannotComputeTheStatisticsRefusesAndTheOthersGoOn() throws Exception {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1));
     TestConsortium keys = new TestConsortium(4);
