@@ -135,7 +135,8 @@ final class CoordinatorCommand implements Callable<Integer> {
             c.number("statistics.deviation_bound", FeatureMoments.DEFAULT_DEVIATION_BOUND, 0, 1e6),
             (int) c.integer("statistics.bins", ScoreHistogram.DEFAULT_BINS, 2, 1 << 16),
             c.number("statistics.score_bound", ScoreHistogram.DEFAULT_BOUND, 0, 1e6),
-            c.number("statistics.percentile", 99, 0, 100)));
+            c.number("statistics.percentile", 99, 0, 100),
+            (int) c.integer("statistics.threshold_every", 0, 0, 1_000_000)));
       }
     } catch (IllegalArgumentException e) {
       throw new ConfigException(file + ": " + e.getMessage());

@@ -160,6 +160,24 @@ class FederatedStatisticsTest {
   }
 
   @Test
+  void withThresholdEveryTheIntermediateModelsGetAThresholdToo() throws Exception {
+    RoundSettings settings = new RoundSettings(2, 4, 3, Duration.ofSeconds(5), PrivacyMode.PRIVACY_MODE_NONE, 1.0, 1.0, 1e-5, 1, 32,
+        0.05, 64, 0).withStatistics(StatisticsSettings.of(FEATURES, 3).withThresholdEvery(1));
+    Carrier c = federation(settings);
+    c.connectAll();
+    c.runRounds(6);
+    assertTrue(c.coordinator.finished());
+    List<RoundSummary> h = c.coordinator.history();
+    assertEquals(List.of("feature_means", "feature_deviations", "training", "score_histogram", "training", "score_histogram"),
+        h.stream().map(RoundSummary::purpose).toList());
+    assertArrayEquals(h.get(2).model(), h.get(3).model(), 0, "a score-histogram round leaves the model as it is");
+    double first = h.get(3).metrics().get("threshold");
+    double last = h.get(5).metrics().get("threshold");
+    assertTrue(first != last, "two models, two thresholds: " + first);
+    assertEquals(last, c.coordinator.threshold(), 0);
+  }
+
+  @Test
   void underDpTheStatisticsAreNoisyCloseAndChargedToEverySite() throws Exception {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_DISTRIBUTED, 2));
     c.connectAll();

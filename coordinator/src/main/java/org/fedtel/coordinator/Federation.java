@@ -342,7 +342,8 @@ public final class Federation {
 
   /**
    * With statistics rounds: the feature means and deviations first, then the training rounds, then
-   * the score histogram of the final model.
+   * the score histogram of the final model (and of the model after every {@code thresholdEvery}
+   * training rounds, when set).
    */
   private RoundPurpose nextPurpose() {
     if (!settings.statistics().enabled()) {
@@ -354,7 +355,17 @@ public final class Federation {
     if (scaling == null) {
       return RoundPurpose.ROUND_PURPOSE_FEATURE_DEVIATIONS;
     }
-    return trainingRounds() < settings.rounds() ? RoundPurpose.ROUND_PURPOSE_TRAINING : RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM;
+    long trained = trainingRounds();
+    int every = settings.statistics().thresholdEvery();
+    boolean due = every > 0 && trained > 0 && trained % every == 0;
+    if (trained < settings.rounds() && !(due && !thresholdIsForTheModel())) {
+      return RoundPurpose.ROUND_PURPOSE_TRAINING;
+    }
+    return RoundPurpose.ROUND_PURPOSE_SCORE_HISTOGRAM;
+  }
+
+  private boolean thresholdIsForTheModel() {
+    return java.util.Arrays.equals(thresholdModelHash, StateStore.modelHash(model));
   }
 
   /**
@@ -481,7 +492,7 @@ public final class Federation {
     if (trainingRounds() < settings.rounds()) {
       return false;
     }
-    return !settings.statistics().enabled() || java.util.Arrays.equals(thresholdModelHash, StateStore.modelHash(model));
+    return !settings.statistics().enabled() || thresholdIsForTheModel();
   }
 
   /** The scaling fitted by the feature rounds, once they have run. */
@@ -491,7 +502,7 @@ public final class Federation {
 
   /** The federated threshold of the current model, or NaN if none has been set for it. */
   public double threshold() {
-    return java.util.Arrays.equals(thresholdModelHash, StateStore.modelHash(model)) ? threshold : Double.NaN;
+    return thresholdIsForTheModel() ? threshold : Double.NaN;
   }
 
   public double[] model() {

@@ -19,15 +19,17 @@ import org.fedtel.protocol.ScoreHistogram;
  * @param bins bins of the score histogram
  * @param scoreBound upper end U of the bins, in log1p(score)
  * @param percentile the threshold's percentile of the pooled training scores
+ * @param thresholdEvery also set the threshold after every this many training rounds (0: only for the
+ *     final model), so that live scoring during a long federation uses federated thresholds too
  */
 public record StatisticsSettings(boolean enabled, int features, double noiseMultiplier, double featureBound,
-                                 double deviationBound, int bins, double scoreBound, double percentile) {
+                                 double deviationBound, int bins, double scoreBound, double percentile, int thresholdEvery) {
   /** Default z of the statistics rounds (docs/FEDERATION.md gives the ε it costs). */
   public static final double DEFAULT_NOISE_MULTIPLIER = 3;
 
   /** No statistics rounds. */
   public static final StatisticsSettings OFF = new StatisticsSettings(false, 1, 1, FeatureMoments.DEFAULT_BOUND,
-      FeatureMoments.DEFAULT_DEVIATION_BOUND, ScoreHistogram.DEFAULT_BINS, ScoreHistogram.DEFAULT_BOUND, 99);
+      FeatureMoments.DEFAULT_DEVIATION_BOUND, ScoreHistogram.DEFAULT_BINS, ScoreHistogram.DEFAULT_BOUND, 99, 0);
 
   public StatisticsSettings {
     require(features >= 1, "model inputs must be >= 1, got " + features);
@@ -37,12 +39,19 @@ public record StatisticsSettings(boolean enabled, int features, double noiseMult
     require(bins >= 2 && bins <= 1 << 16, "statistics.bins must be in [2, 65536], got " + bins);
     require(scoreBound > 0 && Double.isFinite(scoreBound), "statistics.score_bound must be positive, got " + scoreBound);
     require(percentile > 0 && percentile < 100, "statistics.percentile must be in (0, 100), got " + percentile);
+    require(thresholdEvery >= 0, "statistics.threshold_every must be >= 0, got " + thresholdEvery);
   }
 
   /** Enabled, for {@code features} features, with the default bounds and bins. */
   public static StatisticsSettings of(int features, double noiseMultiplier) {
     return new StatisticsSettings(true, features, noiseMultiplier, FeatureMoments.DEFAULT_BOUND,
-        FeatureMoments.DEFAULT_DEVIATION_BOUND, ScoreHistogram.DEFAULT_BINS, ScoreHistogram.DEFAULT_BOUND, 99);
+        FeatureMoments.DEFAULT_DEVIATION_BOUND, ScoreHistogram.DEFAULT_BINS, ScoreHistogram.DEFAULT_BOUND, 99, 0);
+  }
+
+  /** These settings, setting the threshold also after every {@code rounds} training rounds. */
+  public StatisticsSettings withThresholdEvery(int rounds) {
+    return new StatisticsSettings(enabled, features, noiseMultiplier, featureBound, deviationBound, bins, scoreBound, percentile,
+        rounds);
   }
 
   private static void require(boolean ok, String message) {
