@@ -70,7 +70,7 @@ public final class AutoencoderTrainer implements LocalTrainer {
    *     local: a {@link SecureRandom} in production, a seeded generator only in simulations and tests
    */
   public AutoencoderTrainer(AutoencoderConfig config, double[][] scaledWindows, RandomGenerator privacyRandom) {
-    this(config, scaledWindows, null, null, privacyRandom);
+    this(config, scaledWindows, null, privacyRandom);
   }
 
   /**
@@ -83,20 +83,21 @@ public final class AutoencoderTrainer implements LocalTrainer {
    */
   public static AutoencoderTrainer fromRawWindows(AutoencoderConfig config, Scaler scaler, double[][] rawWindows,
                                                   RandomGenerator privacyRandom) {
-    return new AutoencoderTrainer(config, rawWindows, scaler, rawWindows, privacyRandom);
+    return new AutoencoderTrainer(config, rawWindows, Objects.requireNonNull(scaler, "scaler"), privacyRandom);
   }
 
-  private AutoencoderTrainer(AutoencoderConfig config, double[][] hashedWindows, Scaler scaler, double[][] rawWindows,
-                             RandomGenerator privacyRandom) {
+  /**
+   * @param windows the training windows, copied and fingerprinted as given: scaled when {@code
+   *     scaler} is null, raw otherwise (then kept, and scaled with {@code scaler} for training)
+   */
+  private AutoencoderTrainer(AutoencoderConfig config, double[][] windows, Scaler scaler, RandomGenerator privacyRandom) {
     this.privacyRandom = Objects.requireNonNull(privacyRandom, "privacyRandom");
-    double[][] scaledWindows = hashedWindows;
-    if (scaledWindows.length == 0) {
+    if (windows.length == 0) {
       throw new IllegalArgumentException("no training windows");
     }
     this.config = config;
     this.scaler = scaler;
-    this.raw = rawWindows == null ? null : new double[rawWindows.length][];
-    this.data = new double[scaledWindows.length][];
+    double[][] copies = new double[windows.length][];
     ByteBuffer buf = ByteBuffer.allocate(8 * config.inputSize());
     MessageDigest md;
     try {
@@ -104,25 +105,21 @@ public final class AutoencoderTrainer implements LocalTrainer {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    for (int i = 0; i < scaledWindows.length; i++) {
-      if (scaledWindows[i].length != config.inputSize()) {
-        throw new IllegalArgumentException("window " + i + " has " + scaledWindows[i].length + " features, the model "
+    for (int i = 0; i < windows.length; i++) {
+      if (windows[i].length != config.inputSize()) {
+        throw new IllegalArgumentException("window " + i + " has " + windows[i].length + " features, the model "
             + config.inputSize());
       }
-      data[i] = scaledWindows[i].clone();
+      copies[i] = windows[i].clone();
       buf.clear();
-      for (double v : data[i]) {
+      for (double v : copies[i]) {
         buf.putDouble(v);
       }
       md.update(buf.array());
     }
     this.datasetSha256 = md.digest();
-    if (raw != null) {
-      for (int i = 0; i < raw.length; i++) {
-        raw[i] = data[i];
-      }
-      data = scaler.transform(raw);
-    }
+    this.raw = scaler == null ? null : copies;
+    this.data = scaler == null ? copies : scaler.transform(copies);
   }
 
   /** The scaling in use (null when the trainer was given scaled windows). */
