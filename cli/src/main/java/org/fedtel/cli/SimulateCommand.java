@@ -14,6 +14,7 @@ import org.fedtel.simulations.experiment.ResultsCsv;
 import org.fedtel.simulations.experiment.RunSpec;
 import org.fedtel.simulations.experiment.Sweep;
 import org.fedtel.simulations.experiment.SweepGrid;
+import org.fedtel.simulations.federation.InProcessFederation;
 import org.fedtel.simulations.federation.SimulationRunner;
 import org.fedtel.simulations.federation.SimulationSettings;
 import org.fedtel.simulations.federation.SiteData;
@@ -123,6 +124,13 @@ final class SimulateCommand implements Callable<Integer> {
           + "masked input arrives after the deadline and is cut (default: ${DEFAULT-VALUE}).")
   List<Double> stragglers;
 
+  @Option(names = "--federated-statistics",
+      description = "Federated runs fit one feature scaling and the final model's detection threshold in the deployed "
+          + "federation's statistics rounds (record-level DP, z = 3, charged to each site's epsilon; exact without DP) "
+          + "instead of each site alone; the training noise is calibrated to the rest of the target epsilon "
+          + "(docs/SIMULATIONS.md). Default: off.")
+  boolean federatedStatistics;
+
   @Option(names = "--no-baselines", description = "Skip the local-only, centralized and non-private runs.")
   boolean noBaselines;
 
@@ -150,7 +158,15 @@ final class SimulateCommand implements Callable<Integer> {
       }
       runs = SweepGrid.expandDropouts(privacy, epsilons, delta,
           Dropout.grid(dropout, dropoutAfterAdvertise, dropoutAfterShare, dropoutAfterMask, stragglers), seed, !noBaselines);
-      settings = new SimulationSettings(rounds, localEpochs, batchSize, learningRate, strategy, sampleRate, clip, 32);
+      settings = new SimulationSettings(rounds, localEpochs, batchSize, learningRate, strategy, sampleRate, clip, 32,
+          federatedStatistics);
+      if (federatedStatistics) {
+        for (RunSpec r : runs) {
+          if (r.kind() == org.fedtel.simulations.experiment.RunKind.FEDERATED) {
+            InProcessFederation.requireRoomForStatistics(r);
+          }
+        }
+      }
     } catch (IllegalArgumentException e) {
       throw new UserException(e.getMessage());
     }

@@ -100,8 +100,73 @@ class SimulateCommandTest {
         "the sites' work on 1 or 2 threads gives the same results");
   }
 
+  /** Every column but round_millis (not reproducible); the header is kept as it is. */
   private static List<String> withoutTime(List<String> rows) {
-    return rows.stream().map(r -> r.substring(0, r.lastIndexOf(','))).toList();
+    int time = ResultsCsv.COLUMNS.indexOf("round_millis");
+    return rows.stream().map(r -> {
+      String[] f = r.split(",", -1);
+      if (!r.equals(rows.get(0))) {
+        f[time] = "";
+      }
+      return String.join(",", f);
+    }).toList();
+  }
+
+  private FedtelCommandTest.Result statisticsSweep(Path out, String... extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("--quiet", "simulate", "--sites", "4", "--nodes-per-site", "1",
+        "--duration", "8h", "--rounds", "2", "--local-epochs", "1", "--epsilon", "40,inf", "--no-baselines", "--threads", "1",
+        "--seed", "8", "--out", out.toString()));
+    args.addAll(List.of(extra));
+    return FedtelCommandTest.run(args.toArray(new String[0]));
+  }
+
+  @Test
+  void federatedStatisticsRunThroughTheCommandWithinTheTargetAndReproducibly() throws Exception {
+    FedtelCommandTest.Result a = statisticsSweep(dir.resolve("s1"), "--federated-statistics");
+    assertEquals(0, a.exit(), a.err());
+    FedtelCommandTest.Result plain = statisticsSweep(dir.resolve("s0"));
+    assertEquals(0, plain.exit(), plain.err());
+    List<String> rows = Files.readAllLines(dir.resolve("s1/results.csv"));
+    List<String> plainRows = Files.readAllLines(dir.resolve("s0/results.csv"));
+    assertEquals(String.join(",", ResultsCsv.COLUMNS), rows.get(0));
+    // 1 private and 1 non-private run, 2 training rounds each: the 3 statistics rounds add no rows.
+    assertEquals(1 + 2 * 2, rows.size(), String.join("\n", rows));
+    assertEquals(plainRows.size(), rows.size());
+    int fs = ResultsCsv.COLUMNS.indexOf("federated_statistics");
+    int source = ResultsCsv.COLUMNS.indexOf("threshold_source");
+    int threshold = ResultsCsv.COLUMNS.indexOf("threshold");
+    int eps = ResultsCsv.COLUMNS.indexOf("epsilon_max");
+    int siteEps = ResultsCsv.COLUMNS.indexOf("epsilon_max_site_view");
+    for (int i = 1; i < rows.size(); i++) {
+      String[] f = rows.get(i).split(",", -1);
+      String[] p = plainRows.get(i).split(",", -1);
+      assertEquals("1", f[fs], rows.get(i));
+      assertEquals("0", p[fs], plainRows.get(i));
+      assertEquals("site_p99", p[source]);
+      boolean last = f[ResultsCsv.COLUMNS.indexOf("round")].equals("2");
+      assertEquals(last ? "federated" : "site_p99", f[source], rows.get(i));
+      if (last) {
+        assertTrue(Double.parseDouble(f[threshold]) > 0, rows.get(i));
+      }
+      if (f[0].startsWith("federated_distributed_eps40")) {
+        double spent = Double.parseDouble(f[eps]);
+        assertTrue(spent <= 40 && Double.parseDouble(f[siteEps]) <= 40, "within the target: " + rows.get(i));
+        // Round 1 carries the two feature rounds too, so it is above the plain run's first round.
+        assertTrue(last ? spent > 36 : spent > Double.parseDouble(p[eps]), rows.get(i) + " vs " + plainRows.get(i));
+      }
+    }
+    FedtelCommandTest.Result b = statisticsSweep(dir.resolve("s2"), "--federated-statistics");
+    assertEquals(0, b.exit(), b.err());
+    assertEquals(withoutTime(rows), withoutTime(Files.readAllLines(dir.resolve("s2/results.csv"))),
+        "the same seed gives the same results in every column but round_millis");
+  }
+
+  @Test
+  void aTargetBelowTheStatisticsRoundsIsAOneLineError() {
+    FedtelCommandTest.Result r = FedtelCommandTest.run("simulate", "--sites", "3", "--epsilon", "2,8", "--federated-statistics",
+        "--out", dir.toString());
+    assertEquals(FedtelCommand.EXIT_USER_ERROR, r.exit(), r.err());
+    assertTrue(r.err().startsWith("fedtel: --epsilon 2 leaves nothing for training") && r.err().contains("2.541"), r.err());
   }
 
   @Test

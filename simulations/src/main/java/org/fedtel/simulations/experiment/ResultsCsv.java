@@ -28,7 +28,9 @@ public final class ResultsCsv implements AutoCloseable {
       "train_loss", "f1", "precision", "recall", "roc_auc", "pr_auc",
       "epsilon_max", "epsilon_max_site_view", "epsilon_per_site", "sampled", "survivors",
       "dropped_advertise", "dropped_share", "dropped_mask", "dropped_unmask", "stragglers_cut",
-      "recall_by_type", "round_millis");
+      "recall_by_type", "round_millis",
+      // Appended after round_millis so that readers by position keep working.
+      "federated_statistics", "threshold_source", "threshold");
 
   private final BufferedWriter out;
 
@@ -88,6 +90,9 @@ public final class ResultsCsv implements AutoCloseable {
       types.add(e.getKey() + "=" + fixed(e.getValue()));
     }
     j.add(types.toString()).add(Long.toString(r.roundMillis()));
+    boolean federatedThreshold = !Double.isNaN(r.federatedThreshold());
+    j.add(r.federatedStatistics() ? "1" : "0").add(federatedThreshold ? "federated" : "site_p99")
+        .add(fixed(r.federatedThreshold()));
     return j.toString();
   }
 

@@ -21,10 +21,15 @@ import java.util.TreeMap;
  * @param maxEpsilonChargedBySite the largest epsilon any site has charged to its own budget so far
  *     (at least {@link #maxEpsilon()}: a site also pays for rounds its input never reached)
  * @param roundMillis wall-clock time of the round
+ * @param federatedStatistics whether the sites scaled their windows with the federation's scaling
+ *     (fitted in the statistics rounds) rather than each with its own
+ * @param federatedThreshold the federation's detection threshold the sites flagged with, or NaN when
+ *     each site flagged above the 99th percentile of its own training scores
  */
 public record RoundRecord(
     String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled, int survivors,
-    int[] droppedByPhase, int stragglersCut, double maxEpsilonChargedBySite, long roundMillis) {
+    int[] droppedByPhase, int stragglersCut, double maxEpsilonChargedBySite, long roundMillis,
+    boolean federatedStatistics, double federatedThreshold) {
   /** Phases of {@link #droppedByPhase()}, in order. */
   public static final java.util.List<String> PHASES = java.util.List.of("advertise", "share", "mask", "unmask");
 
@@ -32,6 +37,13 @@ public record RoundRecord(
   public RoundRecord(String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled,
                      int survivors, long roundMillis) {
     this(runId, round, trainLoss, quality, epsilonPerSite, sampled, survivors, new int[PHASES.size()], 0, 0, roundMillis);
+  }
+
+  /** A round in which each site scaled and thresholded on its own. */
+  public RoundRecord(String runId, int round, double trainLoss, Quality quality, double[] epsilonPerSite, int sampled,
+                     int survivors, int[] droppedByPhase, int stragglersCut, double maxEpsilonChargedBySite, long roundMillis) {
+    this(runId, round, trainLoss, quality, epsilonPerSite, sampled, survivors, droppedByPhase, stragglersCut,
+        maxEpsilonChargedBySite, roundMillis, false, Double.NaN);
   }
 
   public RoundRecord {
@@ -44,6 +56,9 @@ public record RoundRecord(
     }
     if (stragglersCut < 0 || stragglersCut > droppedByPhase[2]) {
       throw new IllegalArgumentException("stragglersCut " + stragglersCut + " not in [0, dropped in mask=" + droppedByPhase[2] + "]");
+    }
+    if (!Double.isNaN(federatedThreshold) && (!federatedStatistics || !(federatedThreshold >= 0))) {
+      throw new IllegalArgumentException("a federated threshold (" + federatedThreshold + ") needs federated statistics and must be >= 0");
     }
     if (round < 1) {
       throw new IllegalArgumentException("round must be >= 1, was " + round);

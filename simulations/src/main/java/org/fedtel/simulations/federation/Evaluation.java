@@ -16,6 +16,10 @@ import org.fedtel.telemetry.model.ReconstructionError;
  * site). Precision, recall, F1 and recall per type are over all sites' windows pooled; ROC-AUC and
  * PR-AUC rank the pooled errors (each site's features are standardized by the site, so errors are on
  * comparable scales).
+ *
+ * <p>With federated statistics the sites' windows are scaled with the federation's scaling (the
+ * caller passes them so) and, once the federation has set one, every site flags above the
+ * federation's threshold instead of its own.
  */
 public final class Evaluation {
   /** Percentile of training errors used as each site's threshold. */
@@ -25,8 +29,16 @@ public final class Evaluation {
 
   /** Quality of one parameter vector used by every site. */
   public static RoundRecord.Quality ofGlobalModel(AutoencoderConfig config, double[] parameters, List<SiteData> sites) {
+    return ofGlobalModel(config, parameters, sites, Double.NaN);
+  }
+
+  /**
+   * Quality of one parameter vector used by every site, each flagging above {@code threshold} (NaN:
+   * above the 99th percentile of its own training scores).
+   */
+  static RoundRecord.Quality ofGlobalModel(AutoencoderConfig config, double[] parameters, List<SiteData> sites, double threshold) {
     Autoencoder model = Autoencoder.withParameters(config, parameters);
-    Pool pool = new Pool(sites);
+    Pool pool = new Pool(sites, threshold);
     // Sites are scored in parallel, each into its own slice of the pool; a model keeps scratch
     // buffers, so every site gets its own copy.
     java.util.stream.IntStream.range(0, sites.size()).parallel().forEach(i -> pool.add(i, sites.get(i), model.copy()));
@@ -35,7 +47,7 @@ public final class Evaluation {
 
   /** Quality when each site uses its own model ({@code models[i]} for {@code sites.get(i)}). */
   public static RoundRecord.Quality ofSiteModels(Autoencoder[] models, List<SiteData> sites) {
-    Pool pool = new Pool(sites);
+    Pool pool = new Pool(sites, Double.NaN);
     for (int i = 0; i < sites.size(); i++) {
       pool.add(i, sites.get(i), models[i]);
     }
@@ -50,8 +62,11 @@ public final class Evaluation {
     final String[] labels;
     /** Where each site's test windows start in the pooled arrays. */
     final int[] offsets;
+    /** The threshold every site flags above; NaN: each site's own percentile. */
+    final double sharedThreshold;
 
-    Pool(List<SiteData> sites) {
+    Pool(List<SiteData> sites, double sharedThreshold) {
+      this.sharedThreshold = sharedThreshold;
       offsets = new int[sites.size()];
       int total = 0;
       for (int i = 0; i < sites.size(); i++) {
@@ -66,10 +81,13 @@ public final class Evaluation {
 
     void add(int siteIndex, SiteData site, Autoencoder model) {
       int n = offsets[siteIndex];
-      // Batched scoring: the same scores as one window at a time, bit for bit, faster.
-      double[] train = new double[site.train().length];
-      model.scores(site.train(), 0, train.length, ReconstructionError.MSE, train);
-      double threshold = Threshold.fromTrainingScores(finite(train), THRESHOLD_PERCENTILE);
+      double threshold = sharedThreshold;
+      if (Double.isNaN(threshold)) {
+        // Batched scoring: the same scores as one window at a time, bit for bit, faster.
+        double[] train = new double[site.train().length];
+        model.scores(site.train(), 0, train.length, ReconstructionError.MSE, train);
+        threshold = Threshold.fromTrainingScores(finite(train), THRESHOLD_PERCENTILE);
+      }
       double[] test = new double[site.test().length];
       if (test.length > 0) {
         model.scores(site.test(), 0, test.length, ReconstructionError.MSE, test);

@@ -33,6 +33,7 @@ import org.fedtel.coordinator.RoundSettings;
 import org.fedtel.coordinator.RoundSummary;
 import org.fedtel.coordinator.SecureAggregation;
 import org.fedtel.coordinator.StateStore;
+import org.fedtel.coordinator.StatisticsSettings;
 import org.fedtel.coordinator.strategy.Strategies;
 import org.fedtel.crypto.SigningKey;
 import org.fedtel.crypto.VerifyingKey;
@@ -41,6 +42,7 @@ import org.fedtel.ledger.NoteVerifier;
 import org.fedtel.ledger.Witness;
 import org.fedtel.privacy.accounting.PrivacyBudget;
 import org.fedtel.privacy.accounting.RdpAccountant;
+import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.Envelope;
@@ -51,6 +53,7 @@ import org.fedtel.simulations.experiment.RoundRecord;
 import org.fedtel.simulations.experiment.RunSpec;
 import org.fedtel.siteagent.AutoencoderTrainer;
 import org.fedtel.siteagent.SiteSession;
+import org.fedtel.telemetry.features.Scaler;
 import org.fedtel.telemetry.model.AutoencoderConfig;
 
 /**
@@ -62,11 +65,24 @@ import org.fedtel.telemetry.model.AutoencoderConfig;
  * the rest of that round and the coordinator drops it at the phase deadline, exactly as it would a
  * vanished site; a straggler's data-use record and masked input reach the coordinator after the
  * masking deadline and are refused.
+ *
+ * <p>With {@link SimulationSettings#federatedStatistics()} the federation runs the deployed
+ * statistics rounds (docs/FEDERATION.md, "Federated scaling and threshold"): two feature rounds
+ * before training fit one signed-log scaling that every site trains and is evaluated with, and a
+ * score-histogram round after the last training round sets the threshold every site flags the final
+ * model with. They are charged to the sites' budgets like any round and yield no record of their
+ * own: the last training round's record waits for the threshold and carries the ε spent by then.
  */
 public final class InProcessFederation {
   private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(30);
   private static final String[] PHASES = {"ROUND_START", "KEY_LIST", "ENCRYPTED_SHARES", "UNMASK_REQUEST"};
   private static final String ORIGIN = "fedtel.simulation/ledger";
+  /** z of the statistics rounds: the deployed default ({@code [statistics] noise_multiplier}). */
+  static final double STATISTICS_NOISE_MULTIPLIER = StatisticsSettings.DEFAULT_NOISE_MULTIPLIER;
+  /** The statistics rounds one federation runs when none aborts: feature means, deviations, score histogram. */
+  static final int STATISTICS_ROUNDS = 3;
+  /** Aborted statistics rounds are retried by the coordinator; a run gives up after this many in all. */
+  private static final int MAX_STATISTICS_ROUNDS = 3 * STATISTICS_ROUNDS;
 
   private InProcessFederation() {}
 
@@ -112,6 +128,10 @@ public final class InProcessFederation {
         mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? Math.min(settings.modulusBits(), 32)
             : mode == PrivacyMode.PRIVACY_MODE_LOCAL ? 64 : settings.modulusBits(),
         0);
+    boolean statistics = settings.federatedStatistics();
+    if (statistics) {
+      roundSettings = roundSettings.withStatistics(StatisticsSettings.of(model.inputSize(), STATISTICS_NOISE_MULTIPLIER));
+    }
 
     Map<String, SigningKey> keys = new TreeMap<>();
     Map<String, VerifyingKey> verifying = new HashMap<>();
@@ -127,9 +147,18 @@ public final class InProcessFederation {
     Carrier carrier = new Carrier(spec.dropout(), spec.seed(), siteWork);
     for (SiteData s : sites) {
       PrivacyBudget budget = mode == PrivacyMode.PRIVACY_MODE_NONE ? null : new PrivacyBudget(spec.epsilon(), spec.delta());
-      carrier.sites.put(s.id(), new SiteSession(s.id(), budget, new AutoencoderTrainer(model, s.train(), dpSgdRandom(spec.seed(), s.id())),
+      // With federated statistics a site keeps its raw windows and re-scales when the federation fits a
+      // scaling; until then it scales with its own, as a deployed site agent does.
+      AutoencoderTrainer trainer = statistics
+          ? AutoencoderTrainer.fromRawWindows(model, s.scaler(), s.rawTrain(), dpSgdRandom(spec.seed(), s.id()))
+          : new AutoencoderTrainer(model, s.train(), dpSgdRandom(spec.seed(), s.id()));
+      SiteSession session = new SiteSession(s.id(), budget, trainer,
           org.fedtel.siteagent.SecureAggregation.client(keys.get(s.id()), peers, deterministicRandom(spec.seed(), s.id())),
-          keys.get(s.id()), new Witness(s.id(), keys.get(s.id()), checkpoints)));
+          keys.get(s.id()), new Witness(s.id(), keys.get(s.id()), checkpoints));
+      if (statistics) {
+        session.statisticsRandom(statisticsRandom(spec.seed(), s.id()));
+      }
+      carrier.sites.put(s.id(), session);
     }
     Path state = Files.createTempDirectory("fedtel-sim-state");
     try {
@@ -139,12 +168,43 @@ public final class InProcessFederation {
       List<RoundRecord> records = new ArrayList<>();
       carrier.connectAll();
       long started = System.nanoTime();
+      int trainingEnded = 0;
+      int statisticsEnded = 0;
+      List<SiteData> scaled = sites; // with federated statistics: the sites' windows in the federation's scaling
+      Ended last = null; // with federated statistics: the last training round, waiting for the threshold
       while (records.size() < settings.rounds()) {
         carrier.step();
-        while (!carrier.ended.isEmpty()) {
+        while (!carrier.ended.isEmpty() && records.size() < settings.rounds()) {
           Ended ended = carrier.ended.poll();
           long now = System.nanoTime();
-          RoundRecord r = record(spec, ended, sites, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000);
+          RoundRecord r;
+          if (!ended.summary.training()) {
+            if (++statisticsEnded > MAX_STATISTICS_ROUNDS) {
+              throw new IllegalStateException("run " + spec.id() + ": " + statisticsEnded + " federated statistics rounds ended "
+                  + "without the federation fitting its " + (last == null ? "scaling" : "threshold") + " (last: round "
+                  + ended.summary.round() + " " + ended.summary.purpose() + ", " + reasonOf(ended.summary) + ")");
+            }
+            if (last == null || !ended.summary.committed() || !ended.summary.metrics().containsKey("threshold")) {
+              continue;
+            }
+            // The final model's threshold: the last training round's record, with the ε spent by now.
+            r = record(spec, trainingEnded, last, ended, scaled, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000,
+                true, ended.summary.metrics().get("threshold"));
+          } else {
+            if (statistics && scaled == sites) {
+              FeatureMoments.Fit fit = carrier.coordinator.scaling().orElseThrow(() -> new IllegalStateException(
+                  "run " + spec.id() + ": a training round ended before the federation fitted its scaling"));
+              Scaler federated = Scaler.of(Scaler.Kind.SIGNED_LOG_STANDARD, fit.offset(), fit.scale());
+              scaled = sites.stream().map(s -> s.scaledWith(federated)).toList();
+            }
+            trainingEnded++;
+            if (statistics && trainingEnded == settings.rounds()) {
+              last = ended;
+              continue;
+            }
+            r = record(spec, statistics ? trainingEnded : (int) ended.summary.round(), ended, ended, scaled, model, carrier.coordinator.model(), perRound, (now - started) / 1_000_000,
+                statistics, Double.NaN);
+          }
           started = now;
           records.add(r);
           listener.round(r);
@@ -156,19 +216,30 @@ public final class InProcessFederation {
     }
   }
 
-  private static RoundRecord record(RunSpec spec, Ended ended, List<SiteData> sites, AutoencoderConfig model,
-                                    double[] global, int sampled, long millis) {
+  /**
+   * The record of training round {@code ended}, with the accounts as they stood at the end of round
+   * {@code accounts} (the same round, or the statistics round that set the final model's threshold).
+   *
+   * @param round the training round's number (with statistics rounds: counting training rounds only)
+   * @param threshold the federation's threshold every site flags above; NaN: each site's own
+   */
+  private static RoundRecord record(RunSpec spec, int round, Ended ended, Ended accounts, List<SiteData> sites, AutoencoderConfig model,
+                                    double[] global, int sampled, long millis, boolean federatedStatistics, double threshold) {
     RoundSummary s = ended.summary;
     boolean accounted = spec.kind() == org.fedtel.simulations.experiment.RunKind.FEDERATED;
     double[] eps = new double[accounted ? sites.size() : 0];
     for (int i = 0; i < eps.length; i++) {
-      eps[i] = ended.epsilonSpent.getOrDefault(sites.get(i).id(), 0.0);
+      eps[i] = accounts.epsilonSpent.getOrDefault(sites.get(i).id(), 0.0);
     }
     double[] params = s.committed() ? s.model() : global;
     double loss = s.committed() ? s.meanTrainLoss() : Double.NaN;
-    return new RoundRecord(spec.id(), (int) s.round(), loss, Evaluation.ofGlobalModel(model, params, sites), eps,
+    return new RoundRecord(spec.id(), round, loss, Evaluation.ofGlobalModel(model, params, sites, threshold), eps,
         sampled, s.committed() ? s.survivors().size() : 0, ended.counts.dropped, ended.counts.stragglersCut,
-        accounted ? ended.maxEpsilonChargedBySite : 0, millis);
+        accounted ? accounts.maxEpsilonChargedBySite : 0, millis, federatedStatistics, threshold);
+  }
+
+  private static String reasonOf(RoundSummary s) {
+    return s.committed() ? "committed" : "aborted: " + s.reason();
   }
 
   /**
@@ -183,6 +254,9 @@ public final class InProcessFederation {
    * by composing the rounds one by one as the sites' budgets do.
    */
   static double noiseMultiplier(PrivacyMode mode, RunSpec spec, SimulationSettings settings, List<SiteData> sites) {
+    if (settings.federatedStatistics() && mode != PrivacyMode.PRIVACY_MODE_NONE) {
+      return noiseMultiplierWithStatistics(mode, spec, settings, sites);
+    }
     return switch (mode) {
       case PRIVACY_MODE_DISTRIBUTED ->
           RdpAccountant.noiseMultiplierFor(spec.epsilon(), spec.delta(), 1.0, settings.rounds()) / 0.95;
@@ -200,6 +274,87 @@ public final class InProcessFederation {
       }
       default -> 1.0;
     };
+  }
+
+  /**
+   * The noise multiplier of the training rounds when the statistics rounds share the target: each is
+   * charged as one Gaussian release (q = 1, z = {@link #STATISTICS_NOISE_MULTIPLIER}), so the training
+   * rounds get what is left, composed in RDP with the same accountant (not by subtracting ε's). The
+   * smallest multiplier within the target is found by bisection on the composed ε, in the order a
+   * site's budget composes them (two feature rounds, the training rounds, the score histogram).
+   *
+   * @throws IllegalArgumentException if the statistics rounds alone spend the target
+   */
+  static double noiseMultiplierWithStatistics(PrivacyMode mode, RunSpec spec, SimulationSettings settings, List<SiteData> sites) {
+    double alone = requireRoomForStatistics(spec);
+    double hi = 1;
+    while (epsilonWithStatistics(hi, mode, spec, settings, sites) > spec.epsilon()) {
+      hi *= 2;
+      if (hi > 1e9) {
+        throw new IllegalArgumentException("--epsilon " + spec.epsilonText() + " leaves too little for training after the "
+            + "federated statistics rounds (epsilon " + alone + ")");
+      }
+    }
+    double lo = 0;
+    for (int i = 0; i < 100 && hi - lo > 1e-9 * hi; i++) {
+      double mid = (lo + hi) / 2;
+      if (epsilonWithStatistics(mid, mode, spec, settings, sites) > spec.epsilon()) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    // A margin far above the rounding of composing in another order, so no site's budget refuses the
+    // last round. Distributed: z is the configured multiplier; the charged effective one is at least 0.95 of it.
+    hi *= 1 + 1e-7;
+    return mode == PrivacyMode.PRIVACY_MODE_DISTRIBUTED ? hi / 0.95 : hi;
+  }
+
+  /**
+   * Checks that a private run's target ε exceeds what the statistics rounds alone spend, and returns that.
+   *
+   * @throws IllegalArgumentException naming the target and the statistics rounds' ε otherwise
+   */
+  public static double requireRoomForStatistics(RunSpec spec) {
+    double alone = statisticsAccountant(STATISTICS_ROUNDS).epsilon(spec.delta());
+    if (alone >= spec.epsilon()) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+          "--epsilon %s leaves nothing for training: the %d federated statistics rounds alone spend epsilon %.3f "
+              + "(z = %s each, delta %s); raise --epsilon or leave out --federated-statistics",
+          spec.epsilonText(), STATISTICS_ROUNDS, alone, STATISTICS_NOISE_MULTIPLIER, spec.delta()));
+    }
+    return alone;
+  }
+
+  /**
+   * The largest ε over sites after all rounds with training multiplier z (distributed: the effective
+   * one) and the statistics rounds.
+   */
+  private static double epsilonWithStatistics(double z, PrivacyMode mode, RunSpec spec, SimulationSettings settings,
+                                              List<SiteData> sites) {
+    double worst = 0;
+    for (SiteData s : sites) {
+      double[] qSteps = mode == PrivacyMode.PRIVACY_MODE_LOCAL ? localCharge(s.train().length, settings) : new double[] {1, 1};
+      RdpAccountant acc = statisticsAccountant(STATISTICS_ROUNDS - 1);
+      for (int r = 0; r < settings.rounds(); r++) {
+        acc.composeSampledGaussian(qSteps[0], z, (long) qSteps[1]);
+      }
+      acc.composeSampledGaussian(1.0, STATISTICS_NOISE_MULTIPLIER, 1);
+      worst = Math.max(worst, acc.epsilon(spec.delta()));
+      if (mode != PrivacyMode.PRIVACY_MODE_LOCAL) {
+        break; // the same events at every site
+      }
+    }
+    return worst;
+  }
+
+  /** An accountant that has composed {@code rounds} statistics rounds, one by one as a site's budget does. */
+  static RdpAccountant statisticsAccountant(int rounds) {
+    RdpAccountant acc = new RdpAccountant();
+    for (int r = 0; r < rounds; r++) {
+      acc.composeSampledGaussian(1.0, STATISTICS_NOISE_MULTIPLIER, 1);
+    }
+    return acc;
   }
 
   /** {q, steps} of one local-mode round at a site with n examples (the formula of SiteSession and Round). */
@@ -229,6 +384,12 @@ public final class InProcessFederation {
    */
   static SplittableRandom dpSgdRandom(long seed, String site) {
     byte[] h = sha256(("fedtel-sim-dpsgd/" + seed + "/" + site).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return new SplittableRandom(java.nio.ByteBuffer.wrap(h).getLong());
+  }
+
+  /** The seeded source of a site's statistics-round noise: simulations only (a deployed site uses a SecureRandom). */
+  static SplittableRandom statisticsRandom(long seed, String site) {
+    byte[] h = sha256(("fedtel-sim-statistics/" + seed + "/" + site).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     return new SplittableRandom(java.nio.ByteBuffer.wrap(h).getLong());
   }
 

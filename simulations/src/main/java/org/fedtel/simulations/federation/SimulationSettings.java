@@ -13,9 +13,17 @@ import org.fedtel.coordinator.strategy.Strategies;
  * @param sampleRate share of the sites sampled per round (at least 3 sites are sampled)
  * @param clipNorm L2 clip norm of a site's update (distributed) or of an example's gradient (local)
  * @param modulusBits ring width of secure aggregation
+ * @param federatedStatistics whether federated runs fit one scaling and the final model's threshold
+ *     in the deployed federation's statistics rounds (docs/FEDERATION.md) instead of each site alone
  */
 public record SimulationSettings(int rounds, int localEpochs, int batchSize, double learningRate, String strategy,
-                                 double sampleRate, double clipNorm, int modulusBits) {
+                                 double sampleRate, double clipNorm, int modulusBits, boolean federatedStatistics) {
+  /** Without federated statistics: each site scales and thresholds on its own. */
+  public SimulationSettings(int rounds, int localEpochs, int batchSize, double learningRate, String strategy,
+                            double sampleRate, double clipNorm, int modulusBits) {
+    this(rounds, localEpochs, batchSize, learningRate, strategy, sampleRate, clipNorm, modulusBits, false);
+  }
+
   public SimulationSettings {
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be >= 1, was " + rounds);
@@ -38,6 +46,11 @@ public record SimulationSettings(int rounds, int localEpochs, int batchSize, dou
     if (!(clipNorm > 0) || !Double.isFinite(clipNorm)) {
       throw new IllegalArgumentException("--clip must be positive, was " + clipNorm);
     }
+  }
+
+  /** These settings with federated statistics on or off. */
+  public SimulationSettings withFederatedStatistics(boolean on) {
+    return new SimulationSettings(rounds, localEpochs, batchSize, learningRate, strategy, sampleRate, clipNorm, modulusBits, on);
   }
 
   /** Sites sampled per round out of {@code sites}. */

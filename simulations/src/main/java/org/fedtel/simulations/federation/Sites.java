@@ -12,7 +12,6 @@ import java.util.stream.Stream;
 import org.fedtel.simulations.generator.GeneratorConfig;
 import org.fedtel.simulations.generator.Metric;
 import org.fedtel.simulations.generator.TelemetryGenerator;
-import org.fedtel.telemetry.features.Scaler;
 import org.fedtel.telemetry.features.WindowSpec;
 import org.fedtel.telemetry.features.Windower;
 import org.fedtel.telemetry.io.CsvLayout;
@@ -194,9 +193,7 @@ public final class Sites {
   }
 
   private static SiteData standardize(String id, List<double[]> train, List<double[]> test, List<String> labels) {
-    double[][] tr = train.toArray(new double[0][]);
-    Scaler scaler = Scaler.fit(Scaler.Kind.STANDARD, tr);
-    return new SiteData(id, scaler.transform(tr), scaler.transform(test.toArray(new double[0][])), labels.toArray(new String[0]));
+    return SiteData.standardized(id, train.toArray(new double[0][]), test.toArray(new double[0][]), labels.toArray(new String[0]));
   }
 
   /** Collects generated windows on either side of a time split. */

@@ -227,6 +227,6 @@ class InProcessFederationTest {
   /** Round time is the one column that is not reproducible. */
   private static RoundRecord strip(RoundRecord r) {
     return new RoundRecord(r.runId(), r.round(), r.trainLoss(), r.quality(), r.epsilonPerSite(), r.sampled(), r.survivors(),
-        r.droppedByPhase(), r.stragglersCut(), r.maxEpsilonChargedBySite(), 0);
+        r.droppedByPhase(), r.stragglersCut(), r.maxEpsilonChargedBySite(), 0, r.federatedStatistics(), r.federatedThreshold());
   }
 }
