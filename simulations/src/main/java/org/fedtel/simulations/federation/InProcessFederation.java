@@ -179,7 +179,18 @@ public final class InProcessFederation {
           long now = System.nanoTime();
           RoundRecord r;
           if (!ended.summary.training()) {
-            if (++statisticsEnded > MAX_STATISTICS_ROUNDS) {
+            boolean gaveUp = ++statisticsEnded > MAX_STATISTICS_ROUNDS;
+            if (gaveUp && last != null) {
+              // The threshold rounds keep aborting (dropouts, or budgets a retry would exceed): the final
+              // model is evaluated with each site's own threshold, and the row says so.
+              r = record(spec, trainingEnded, last, ended, scaled, model, carrier.coordinator.model(), perRound,
+                  (now - started) / 1_000_000, true, Double.NaN);
+              started = now;
+              records.add(r);
+              listener.round(r);
+              continue;
+            }
+            if (gaveUp) {
               throw new IllegalStateException("run " + spec.id() + ": " + statisticsEnded + " federated statistics rounds ended "
                   + "without the federation fitting its " + (last == null ? "scaling" : "threshold") + " (last: round "
                   + ended.summary.round() + " " + ended.summary.purpose() + ", " + reasonOf(ended.summary) + ")");
@@ -198,7 +209,9 @@ public final class InProcessFederation {
               scaled = sites.stream().map(s -> s.scaledWith(federated)).toList();
             }
             trainingEnded++;
-            if (statistics && trainingEnded == settings.rounds()) {
+            // The coordinator counts an aborted training round only once a later one commits, so after
+            // trailing aborts it trains on rather than set the threshold; the run then ends here.
+            if (statistics && trainingEnded == settings.rounds() && ended.trainingRounds >= settings.rounds()) {
               last = ended;
               continue;
             }
@@ -400,7 +413,8 @@ public final class InProcessFederation {
   }
 
   /** A round that ended, with the accounts as they stood at that moment. */
-  private record Ended(RoundSummary summary, Map<String, Double> epsilonSpent, double maxEpsilonChargedBySite, Counts counts) {}
+  private record Ended(RoundSummary summary, Map<String, Double> epsilonSpent, double maxEpsilonChargedBySite, Counts counts,
+                       long trainingRounds) {}
 
   /** What happens to one site in one round, drawn when its RoundStart is delivered. */
   private static final class Fate {
@@ -676,7 +690,7 @@ public final class InProcessFederation {
         for (SiteSession site : sites.values()) {
           siteMax = Math.max(siteMax, site.spentEpsilon());
         }
-        ended.add(new Ended(s, coordinator.epsilonSpent(), siteMax, countsOf(s.round())));
+        ended.add(new Ended(s, coordinator.epsilonSpent(), siteMax, countsOf(s.round()), coordinator.trainingRounds()));
         counts.keySet().removeIf(r -> r < s.round());
       }
     }
