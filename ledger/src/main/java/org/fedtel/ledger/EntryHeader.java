@@ -54,6 +54,8 @@ final class EntryHeader {
   private int pos;
   private int end;
   private boolean malformed;
+  /** Bit f: field f was read in the current message. */
+  private int seen;
 
   /** Reads {@code entry}; false when it is not in the plain layout (parse it fully then). */
   boolean read(byte[] entry) {
@@ -75,21 +77,14 @@ final class EntryHeader {
     kind = 0;
     kindOffset = 0;
     kindLength = 0;
-    pos = offset;
-    end = offset + length;
-    malformed = false;
-    int seen = 0;
+    begin(offset, offset + length);
     while (pos < end) {
-      int tag = tag(entry);
+      int tag = nextField(entry, 0);
       if (tag < 0) {
         return false;
       }
       int field = tag >>> 3;
       int wire = tag & 7;
-      if (field > 31 || (seen & (1 << field)) != 0) {
-        return false;
-      }
-      seen |= 1 << field;
       if (field == INDEX && wire == WIRE_VARINT) {
         index = varint(entry);
       } else if (field == TIMESTAMP && wire == WIRE_VARINT) {
@@ -125,21 +120,14 @@ final class EntryHeader {
       throw new IllegalStateException("not a round_aborted entry");
     }
     round = 0;
-    pos = kindOffset;
-    end = kindOffset + kindLength;
-    malformed = false;
-    int seen = 0;
+    begin(kindOffset, kindOffset + kindLength);
     while (pos < end) {
-      int tag = tag(entry);
+      int tag = nextField(entry, 0);
       if (tag < 0) {
         return false;
       }
       int field = tag >>> 3;
       int wire = tag & 7;
-      if (field > 31 || (seen & (1 << field)) != 0) {
-        return false;
-      }
-      seen |= 1 << field;
       if (field == 1 && wire == WIRE_VARINT) {
         round = varint(entry);
       } else if (field == 2 && wire == WIRE_LENGTH_DELIMITED) {
@@ -168,21 +156,14 @@ final class EntryHeader {
     }
     round = 0;
     sampledSites.clear();
-    pos = kindOffset;
-    end = kindOffset + kindLength;
-    malformed = false;
-    int seen = 0;
+    begin(kindOffset, kindOffset + kindLength);
     while (pos < end) {
-      int tag = tag(entry);
+      int tag = nextField(entry, 3);
       if (tag < 0) {
         return false;
       }
       int field = tag >>> 3;
       int wire = tag & 7;
-      if (field > 31 || (field != 3 && (seen & (1 << field)) != 0)) {
-        return false;
-      }
-      seen |= 1 << field;
       if (field == 1 && wire == WIRE_VARINT) {
         round = varint(entry);
       } else if (field == 2 && wire == WIRE_LENGTH_DELIMITED) {
@@ -223,6 +204,32 @@ final class EntryHeader {
   }
 
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /** Starts reading the message {@code [from, to)}. */
+  private void begin(int from, int to) {
+    pos = from;
+    end = to;
+    malformed = false;
+    seen = 0;
+  }
+
+  /**
+   * The next field's tag, or -1 when the message is not in the plain layout there (parse fully
+   * then): a tag as {@link #tag} reads it, of a field number of at most 31 that this message has not
+   * had before, unless it is {@code repeatable} (0: none is).
+   */
+  private int nextField(byte[] b, int repeatable) {
+    int tag = tag(b);
+    if (tag < 0) {
+      return -1;
+    }
+    int field = tag >>> 3;
+    if (field > 31 || (field != repeatable && (seen & (1 << field)) != 0)) {
+      return -1;
+    }
+    seen |= 1 << field;
+    return tag;
+  }
 
   /** A tag of one or two bytes with a non-zero field number, or -1 (parse fully then). */
   private int tag(byte[] b) {
