@@ -22,6 +22,8 @@ import org.fedtel.telemetry.model.ReconstructionError;
 import org.fedtel.telemetry.model.Sgd;
 import org.fedtel.telemetry.model.Training;
 import org.fedtel.telemetry.model.TrainingConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Local training of the telemetry module's dense autoencoder on this site's scaled feature windows,
@@ -44,6 +46,7 @@ import org.fedtel.telemetry.model.TrainingConfig;
  * seed. Production passes a {@link SecureRandom}; simulations pass a seeded one.
  */
 public final class AutoencoderTrainer implements LocalTrainer {
+  private static final Logger logger = LoggerFactory.getLogger(AutoencoderTrainer.class);
   private final AutoencoderConfig config;
   /** The scaled training windows the model sees. */
   private double[][] data;
@@ -259,7 +262,17 @@ public final class AutoencoderTrainer implements LocalTrainer {
     for (int i = 0; i < delta.length; i++) {
       delta[i] = trained[i] - global[i];
     }
-    return new LocalUpdate(delta, losses[losses.length - 1]);
+    double loss = losses.length == 0 ? 0 : losses[losses.length - 1];
+    if (Double.isNaN(loss)) {
+      // Training diverged and stopped at the last finite parameters (Training.fit): the site still
+      // takes part with that update, and reports its loss as at least the round's bound (encoding
+      // clips it there), instead of failing the round. Without DP-SGD the update is clipped and noised
+      // as a whole, so where training stopped is part of the one release and needs no budget of its own.
+      logger.warn("round {}: local training diverged (a loss or gradient stopped being finite); sending the update"
+          + " up to the last finite step and the loss as at the bound", round);
+      loss = Double.MAX_VALUE;
+    }
+    return new LocalUpdate(delta, loss);
   }
 
   private LocalUpdate trainDpSgd(double[] global, TrainConfig train, PrivacyParams privacy) {

@@ -14,7 +14,12 @@ public final class Training {
    * shuffling with {@code random} each epoch. With {@code config.proximalMu() > 0},
    * {@code globalParameters} is the FedProx anchor (required then, ignored otherwise).
    *
-   * @return the mean training loss of each epoch
+   * <p>A diverging model (weights so large that the forward or backward pass overflows) stops the
+   * training before the first step whose batch loss or gradient is not finite: the model keeps its
+   * last finite parameters, and that epoch and the ones after it get a loss of NaN. Without the
+   * stop, one such step would make every parameter NaN.
+   *
+   * @return the mean training loss of each epoch; NaN from the epoch in which training diverged
    */
   public static double[] fit(Autoencoder model, double[][] data, TrainingConfig config, Optimizer optimizer,
                              double[] globalParameters, RandomGenerator random) {
@@ -48,7 +53,12 @@ public final class Training {
         for (int k = 0; k < count; k++) {
           batch[k] = data[order[start + k]];
         }
-        sum += model.gradient(batch, 0, count, grad) * count;
+        double loss = model.gradient(batch, 0, count, grad);
+        if (!Double.isFinite(loss) || !finite(grad)) {
+          java.util.Arrays.fill(losses, epoch, losses.length, Double.NaN);
+          return losses;
+        }
+        sum += loss * count;
         if (prox) {
           model.copyParametersInto(w);
           FedProx.addProximalGradient(grad, w, globalParameters, config.proximalMu());
@@ -58,5 +68,14 @@ public final class Training {
       losses[epoch] = sum / n;
     }
     return losses;
+  }
+
+  private static boolean finite(double[] v) {
+    for (double x : v) {
+      if (!Double.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 }
