@@ -252,7 +252,7 @@ public final class AutoencoderTrainer implements LocalTrainer {
   @Override
   public LocalUpdate train(long round, double[] global, TrainConfig train, PrivacyParams privacy) {
     if (privacy.getMode() == PrivacyMode.PRIVACY_MODE_LOCAL) {
-      return trainDpSgd(global, train, privacy);
+      return trainDpSgd(round, global, train, privacy);
     }
     Autoencoder model = Autoencoder.withParameters(config, global);
     double[] losses = Training.fit(model, data, new TrainingConfig(train.getLocalEpochs(), train.getBatchSize(),
@@ -275,7 +275,7 @@ public final class AutoencoderTrainer implements LocalTrainer {
     return new LocalUpdate(delta, loss);
   }
 
-  private LocalUpdate trainDpSgd(double[] global, TrainConfig train, PrivacyParams privacy) {
+  private LocalUpdate trainDpSgd(long round, double[] global, TrainConfig train, PrivacyParams privacy) {
     if (!(train.getLearningRate() > 0) || !Double.isFinite(train.getLearningRate())) {
       throw new IllegalArgumentException("learning rate must be finite and > 0, got " + train.getLearningRate());
     }
@@ -298,9 +298,13 @@ public final class AutoencoderTrainer implements LocalTrainer {
     double lossSum = 0;
     long lossCount = 0;
     long sampled = 0;
+    boolean diverged = false;
     for (long step = 0; step < schedule.steps(); step++) {
       int count = poissonSample(schedule.samplingRate(), batch);
       double loss = privatisedGradient(model, batch, count, dpSgd, schedule.expectedBatchSize(), gradient, noise);
+      // An example the model overflows on adds nothing to the step (Autoencoder.clippedGradientSum);
+      // the steps go on as scheduled, so how many run never depends on the data.
+      diverged |= !Double.isFinite(loss);
       if (mu > 0) {
         // The proximal term depends only on the model and the global parameters, never on the data:
         // adding it after the noise is post-processing.
@@ -320,6 +324,11 @@ public final class AutoencoderTrainer implements LocalTrainer {
     double[] delta = new double[d];
     for (int i = 0; i < d; i++) {
       delta[i] = trained[i] - global[i];
+    }
+    if (diverged) {
+      logger.warn("round {}: the model overflowed on some examples (a diverged model); DP-SGD left them out of its"
+          + " steps, and the loss is reported as at the bound", round);
+      return new LocalUpdate(delta, Double.MAX_VALUE);
     }
     // The mean loss over the last epoch's sampled examples (0 if none was sampled).
     return new LocalUpdate(delta, lossCount == 0 ? 0 : lossSum / lossCount);

@@ -55,6 +55,22 @@ class AutoencoderTrainerDivergenceTest {
   }
 
   @Test
+  void dpSgdLeavesOutTheExamplesAModelOverflowsOnAndKeepsItsSteps() {
+    double[] global = Autoencoder.initialize(CONFIG, new SplittableRandom(2)).parameters();
+    double[][] data = data(100);
+    Arrays.fill(data[7], 1e300); // one window the model overflows on
+    AutoencoderTrainer t = new AutoencoderTrainer(CONFIG, data, new SplittableRandom(3));
+    PrivacyParams local = PrivacyParams.newBuilder().setMode(PrivacyMode.PRIVACY_MODE_LOCAL).setClipNorm(1)
+        .setNoiseMultiplier(1).build();
+    TrainConfig config = TrainConfig.newBuilder().setLocalEpochs(2).setBatchSize(16).setLearningRate(0.05).setSeed(1)
+        .build();
+    LocalTrainer.LocalUpdate update = t.train(1, global, config, local);
+    assertTrue(Arrays.stream(update.delta()).allMatch(Double::isFinite));
+    assertEquals(Double.MAX_VALUE, update.trainLoss());
+    assertEquals(DpSgdSchedule.of(100, 16, 2).steps(), t.lastSteps(), "every scheduled step runs");
+  }
+
+  @Test
   void anOrdinarySiteReportsItsLastEpochsLoss() {
     double[] global = Autoencoder.initialize(CONFIG, new SplittableRandom(2)).parameters();
     AutoencoderTrainer t = new AutoencoderTrainer(CONFIG, data(100), new SplittableRandom(3));

@@ -265,6 +265,12 @@ public final class Autoencoder {
    * {@link #gradient}: each example's norm comes from ||delta|| ||input|| per layer, so no
    * per-example vector is formed. The caller adds the noise. Returns the mean loss.
    *
+   * <p>An example whose gradient norm is not finite (a diverged model overflows on it) adds nothing
+   * to the sum, and the mean loss returned is then not finite either, so the caller knows. Zero is
+   * within the clip bound and depends on that example alone, so each example still changes the sum
+   * by at most {@code clipNorm} and the DP-SGD analysis holds unchanged; scaling such a gradient
+   * instead would put 0 · ∞ = NaN into every coordinate of the sum.
+   *
    * @param norms if not null, receives each example's unclipped gradient norm (length >= count)
    */
   public double clippedGradientSum(double[][] batch, int from, int count, double clipNorm, double[] sum,
@@ -286,6 +292,10 @@ public final class Autoencoder {
       double norm = Math.sqrt(gradientSquaredNorm(x));
       if (norms != null) {
         norms[e] = norm;
+      }
+      if (!Double.isFinite(norm)) {
+        loss = Double.POSITIVE_INFINITY;
+        continue;
       }
       double scale = norm > clipNorm ? clipNorm / norm : 1.0;
       writeGradient(x, sum, scale, false);

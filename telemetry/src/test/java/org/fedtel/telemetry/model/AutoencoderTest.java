@@ -2,6 +2,7 @@ package org.fedtel.telemetry.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -229,6 +230,24 @@ class AutoencoderTest {
       assertEquals(9 * g[k], sum[k], 1e-12);
     }
     assertThrows(IllegalArgumentException.class, () -> m.clippedGradientSum(batch, 0, 9, 0, sum, null));
+  }
+
+  @Test
+  void anExampleTheModelOverflowsOnAddsNothingToTheClippedSum() {
+    AutoencoderConfig c = new AutoencoderConfig(7, new int[] {5, 3, 5}, Activation.TANH, Activation.IDENTITY);
+    Autoencoder m = Autoencoder.initialize(c, new SplittableRandom(1));
+    double[][] normal = data(3, 7, 2);
+    double[] overflowing = new double[7];
+    Arrays.fill(overflowing, 1e300); // the identity output and the squared error overflow
+    double[][] batch = {normal[0], normal[1], overflowing, normal[2]};
+    double[] expected = new double[m.parameterCount()];
+    m.clippedGradientSum(normal, 0, 3, 0.5, expected, null);
+    double[] sum = new double[m.parameterCount()];
+    double[] norms = new double[4];
+    double loss = m.clippedGradientSum(batch, 0, 4, 0.5, sum, norms);
+    assertFalse(Double.isFinite(norms[2]), "the premise: this example's gradient norm overflows");
+    assertFalse(Double.isFinite(loss), "the mean loss tells the caller");
+    assertArrayEquals(expected, sum, 1e-15);
   }
 
   private static double median(double[] v) {
