@@ -46,6 +46,14 @@ final class ChunkedScan {
   /** Called for each entry in file order. */
   interface Visitor {
     /**
+     * Called once on the calling thread before the first entry, once the hashing threads have
+     * started: work that the visits need but the hashing does not (reading the checkpoints) overlaps
+     * with the hashing of the first chunks.
+     */
+    default void start() throws IOException, LedgerException {
+    }
+
+    /**
      * Entry {@code index}, its record at file {@code offset}, its bytes {@code buf[off, off + len)}
      * and its leaf hash {@code leaves[leafOffset, leafOffset + 32)} (all valid during this call only).
      */
@@ -60,6 +68,19 @@ final class ChunkedScan {
         Headers headers, int i) throws LedgerException {
       entry(index, offset, buf, off, len, leaves, leafOffset);
     }
+
+    /**
+     * Entries {@code [from, to)} of a chunk (from ≥ 1), the first being entry {@code index}, each of
+     * which its hashing thread found to continue the entry before it ({@link Headers#continuing}),
+     * called right after the entry before them was visited and passed: the visitor may take them all
+     * at once and return true ({@link #root(long)} is then defined up to entry {@code index + to -
+     * from}), or return false and they are visited one by one. {@code lastOffset} is the file offset
+     * of the last one's record.
+     */
+    default boolean continuing(long index, Headers headers, int from, int to, byte[] leaves, long lastOffset)
+        throws LedgerException {
+      return false;
+    }
   }
 
   /**
@@ -71,6 +92,16 @@ final class ChunkedScan {
    * {@link EntryHeader#readRoundStarted} and no sampled site); every other entry is {@link #OTHER}
    * and is read by the checking thread from its bytes, as before. Nothing here is a verdict: the
    * checking thread still runs every check, in entry order, with the same messages.
+   *
+   * <p>{@link #continuing} goes one step further for the common case, long runs of rounds started and
+   * aborted: entry i ≥ 1 continues entry i − 1 when, given that entry i − 1 passed every check, entry i
+   * passes every check too, so that the checking thread need only apply its effect. That holds when
+   * both are read here and entry i has its index (first + i), a timestamp no earlier than entry i −
+   * 1's, previous_hash equal to entry i − 1's leaf ({@link #chained}), and either aborts the round
+   * entry i − 1 started (a round started with no sampled site and nothing recorded in it) or starts
+   * a round after the one entry i − 1 started or aborted, where an aborted entry i − 1 itself
+   * continues (so the round it aborted is the last one started). Anything else ends the run, and
+   * the entry that ends it is checked one by one as before.
    */
   static final class Headers {
     static final byte OTHER = 0;
@@ -91,6 +122,8 @@ final class ChunkedScan {
      * Entry 0 of a chunk is compared by the checking thread with the previous chunk's last leaf.
      */
     boolean[] chained = new boolean[0];
+    /** Entry i continues entry i − 1 (see the class comment); false for entry 0. */
+    boolean[] continuing = new boolean[0];
 
     private void ensure(int n) {
       if (kinds.length < n) {
@@ -101,11 +134,15 @@ final class ChunkedScan {
         previousOffsets = new int[n];
         previousLengths = new int[n];
         chained = new boolean[n];
+        continuing = new boolean[n];
       }
     }
 
-    /** Reads entry i, {@code buf[off, off + len)}, whose predecessor's leaf (if i ≥ 1) is in {@code tree}. */
-    private void read(EntryHeader h, int i, byte[] buf, int off, int len, byte[] tree) {
+    /**
+     * Reads entry i (entry {@code first + i} of the ledger), {@code buf[off, off + len)}, whose
+     * predecessor's leaf (if i ≥ 1) is in {@code tree}.
+     */
+    private void read(EntryHeader h, long first, int i, byte[] buf, int off, int len, byte[] tree) {
       byte kind = OTHER;
       if (h.read(buf, off, len)) {
         if (h.kind == EntryHeader.ROUND_ABORTED) {
@@ -115,6 +152,7 @@ final class ChunkedScan {
         }
       }
       kinds[i] = kind;
+      continuing[i] = false;
       if (kind == OTHER) {
         return;
       }
@@ -125,6 +163,14 @@ final class ChunkedScan {
       previousLengths[i] = h.previousLength;
       chained[i] = i > 0 && h.previousLength == HASH
           && Arrays.equals(buf, h.previousOffset, h.previousOffset + HASH, tree, (i - 1) * HASH, i * HASH);
+      if (!chained[i] || kinds[i - 1] == OTHER || indexes[i] != first + i || timestamps[i] < timestamps[i - 1]) {
+        return;
+      }
+      if (kind == ROUND_ABORTED) {
+        continuing[i] = kinds[i - 1] == ROUND_STARTED && rounds[i] == rounds[i - 1];
+      } else {
+        continuing[i] = rounds[i] > rounds[i - 1] && (kinds[i - 1] == ROUND_STARTED || continuing[i - 1]);
+      }
     }
   }
 
@@ -156,11 +202,20 @@ final class ChunkedScan {
 
   /** The Merkle root of the entries visited so far (callable from the visitor). */
   byte[] root() {
-    if (current == null) {
-      return range.root();
+    return current == null || visited == 0 ? range.root() : root(current.first + visited);
+  }
+
+  /**
+   * The Merkle root of the first {@code size} entries, from the visitor of a chunk's entries (size
+   * at most the entries visited, or taken by {@link Visitor#continuing}, and more than those of
+   * earlier chunks).
+   */
+  byte[] root(long size) {
+    if (current == null || size <= current.first || size > current.first + visited) {
+      throw new IllegalStateException("root of size " + size + " asked outside the chunk being visited");
     }
     CompactRange r = range.copy();
-    current.join(r, current.first + visited);
+    current.join(r, size);
     return r.root();
   }
 
@@ -171,6 +226,7 @@ final class ChunkedScan {
   private EntryLog.Scan runOnOneThread(Visitor visitor) throws IOException, LedgerException {
     MessageDigest md = MerkleTree.newSha256();
     byte[] leaf = new byte[HASH];
+    visitor.start();
     return EntryLog.scan(file, (index, offset, bytes) -> {
       md.update((byte) 0);
       md.update(bytes);
@@ -190,15 +246,36 @@ final class ChunkedScan {
         hashers[t].start();
       }
       try {
+        visitor.start();
         Hasher own = new Hasher();
         for (long seq = 0; ; seq++) {
           Chunk c = pipeline.next(seq, own);
           current = c;
           visited = 0;
+          boolean[] continuing = c.headers.continuing;
+          // Entries before this one were offered to the visitor as a run and declined.
+          int declined = 0;
           for (int i = 0; i < c.good; i++) {
             visited = i + 1;
             visitor.entry(c.first + i, c.base + c.offsets[i] - 4, c.buf, c.offsets[i], c.lengths[i], c.tree,
                 i * HASH, c.headers, i);
+            if (i + 1 < declined) {
+              continue;
+            }
+            int to = i + 1;
+            while (to < c.good && continuing[to]) {
+              to++;
+            }
+            if (to > i + 1) {
+              visited = to;
+              if (visitor.continuing(c.first + i + 1, c.headers, i + 1, to, c.tree,
+                  c.base + c.offsets[to - 1] - 4)) {
+                i = to - 1;
+              } else {
+                visited = i + 1;
+                declined = to;
+              }
+            }
           }
           if (c.good < c.count) {
             throw new CorruptLedgerException(c.first + c.good, "record checksum mismatch (damaged bytes)");
@@ -431,7 +508,7 @@ final class ChunkedScan {
         buf[off - 1] = 0;
         md.update(buf, off - 1, len + 1);
         digest(md, tree, i * HASH);
-        headers.read(header, i, buf, off, len, tree);
+        headers.read(header, first, i, buf, off, len, tree);
       }
       headers.count = good;
       if (good < count) {

@@ -166,97 +166,133 @@ public final class LedgerAudit {
   }
 
   /**
-   * Rounds by number. Rounds are started in strictly increasing order, so appending keeps the
-   * numbers sorted and a lookup is a binary search over primitive arrays (no boxing, no hashing).
-   * A round started with no sampled site is added as null and gets its {@link Round} only when
-   * something is recorded in it: most rounds of a long ledger are started and aborted, and one
-   * object per round stored into a large array showed on the profile (allocation, GC barriers).
-   * The table is kept in blocks of 4 096 rounds rather than one array grown by copying: half a
-   * million rounds made arrays of megabytes, each growth a fresh, zeroed allocation outside the
-   * young generation that showed on the profile as page faults and memset on the checking thread.
+   * Rounds by number. Rounds are started in strictly increasing order, and a long ledger is mostly
+   * rounds started with no sampled site and aborted with nothing recorded in them. So the started
+   * numbers are kept as ranges of consecutive numbers, which of them were aborted as one bit each,
+   * and a {@link Round} object only for a round something was recorded in (or that sampled sites).
+   * Half a million rounds started and aborted take a few dozen kilobytes here instead of the
+   * megabytes of a table with a slot per round: every megabyte the audit allocates is memory the
+   * process touches for the first time, and on the benchmark machine a first touch (a page fault)
+   * costs about 13 µs per 4 KiB page (docs/BENCHMARKS.md), which showed as 20 ms of the checking
+   * thread's time per audit of a million entries.
    */
   private static final class Rounds {
-    private static final int SHIFT = 12;
-    private static final int BLOCK = 1 << SHIFT;
-    private long[][] numbers = new long[16][];
-    private Round[][] rounds = new Round[16][];
-    private int count;
+    /** Range r holds the numbers [firsts[r], firsts[r] + lengths[r]), whose ordinals start at bases[r]. */
+    private long[] firsts = new long[4];
+    private long[] lengths = new long[4];
+    private long[] bases = new long[4];
+    private int ranges;
+    /** Rounds started so far, and the last number. */
+    private long count;
+    private long last;
+    /** Bit o: the round of ordinal o was aborted; it has a state in {@link #states}. */
+    private long[] aborted = new long[16];
+    private long[] stated = new long[16];
+    /** Rounds with a state of their own (sampled sites, data uses, a commit), by number. */
+    private final Map<Long, Round> states = new HashMap<>();
 
     void add(long number, Round round) {
-      if (count > 0 && number <= number(count - 1)) {
+      if (count > 0 && number <= last) {
         throw new IllegalArgumentException("rounds must be added in increasing order");
       }
-      int b = count >>> SHIFT;
-      if (b == numbers.length) {
-        numbers = Arrays.copyOf(numbers, 2 * b);
-        rounds = Arrays.copyOf(rounds, 2 * b);
+      if (ranges > 0 && number == last + 1) {
+        lengths[ranges - 1]++;
+      } else {
+        if (ranges == firsts.length) {
+          firsts = Arrays.copyOf(firsts, 2 * ranges);
+          lengths = Arrays.copyOf(lengths, 2 * ranges);
+          bases = Arrays.copyOf(bases, 2 * ranges);
+        }
+        firsts[ranges] = number;
+        lengths[ranges] = 1;
+        bases[ranges] = count;
+        ranges++;
       }
-      if (numbers[b] == null) {
-        numbers[b] = new long[BLOCK];
-        rounds[b] = new Round[BLOCK];
+      if ((count >>> 6) >= aborted.length) {
+        aborted = Arrays.copyOf(aborted, 2 * aborted.length);
+        stated = Arrays.copyOf(stated, 2 * stated.length);
       }
-      numbers[b][count & (BLOCK - 1)] = number;
-      rounds[b][count & (BLOCK - 1)] = round;
-      count++;
+      last = number;
+      long o = count++;
+      if (round != null) {
+        setState(o, number, round);
+      }
     }
 
+    /** The round, null when it was never added; a round added with no state gets a fresh open one. */
     Round get(long number) {
-      int i = find(number);
-      if (i < 0) {
+      long o = ordinal(number);
+      if (o < 0) {
         return null;
       }
-      Round[] block = rounds[i >>> SHIFT];
-      int j = i & (BLOCK - 1);
-      if (block[j] == null) {
-        block[j] = new Round(Set.of());
+      if (bit(aborted, o)) {
+        return Round.ABORTED;
       }
-      return block[j];
+      if (bit(stated, o)) {
+        return states.get(number);
+      }
+      Round r = new Round(Set.of());
+      setState(o, number, r);
+      return r;
     }
 
     /**
-     * Closes a round started with no sampled site and nothing recorded since (the state a fresh
-     * {@code new Round(Set.of())} has: open, no data use, no model) as aborted; false otherwise.
+     * Closes a round added with no state and given none since (the state a fresh {@code new
+     * Round(Set.of())} has: open, no data use, no model) as aborted; false otherwise.
      */
     boolean abortUntouched(long number) {
-      int i = find(number);
-      if (i < 0 || rounds[i >>> SHIFT][i & (BLOCK - 1)] != null) {
+      long o = ordinal(number);
+      if (o < 0 || bit(aborted, o) || bit(stated, o)) {
         return false;
       }
-      rounds[i >>> SHIFT][i & (BLOCK - 1)] = Round.ABORTED;
+      aborted[(int) (o >>> 6)] |= 1L << o;
       return true;
     }
 
     /** Replaces the state of a round that was added. */
     void set(long number, Round round) {
-      int i = find(number);
-      if (i < 0) {
+      long o = ordinal(number);
+      if (o < 0) {
         throw new IllegalArgumentException("round " + number + " was never added");
       }
-      rounds[i >>> SHIFT][i & (BLOCK - 1)] = round;
-    }
-
-    private long number(int i) {
-      return numbers[i >>> SHIFT][i & (BLOCK - 1)];
-    }
-
-    private int find(long number) {
-      if (count > 0 && number(count - 1) == number) {
-        return count - 1;
+      if (round == Round.ABORTED) {
+        aborted[(int) (o >>> 6)] |= 1L << o;
+        stated[(int) (o >>> 6)] &= ~(1L << o);
+        states.remove(number);
+      } else {
+        aborted[(int) (o >>> 6)] &= ~(1L << o);
+        setState(o, number, round);
       }
+    }
+
+    private void setState(long o, long number, Round round) {
+      stated[(int) (o >>> 6)] |= 1L << o;
+      states.put(number, round);
+    }
+
+    private static boolean bit(long[] bits, long o) {
+      return (bits[(int) (o >>> 6)] & (1L << o)) != 0;
+    }
+
+    /** The position of {@code number} among the rounds added, or -1 when it was never added. */
+    private long ordinal(long number) {
       int lo = 0;
-      int hi = count - 1;
-      while (lo <= hi) {
-        int mid = (lo + hi) >>> 1;
-        int c = Long.compare(number(mid), number);
-        if (c < 0) {
-          lo = mid + 1;
-        } else if (c > 0) {
-          hi = mid - 1;
+      int hi = ranges - 1;
+      if (hi >= 0 && number >= firsts[hi]) {
+        lo = hi; // the last range: where an audit mostly looks
+      }
+      while (lo < hi) {
+        int mid = (lo + hi + 1) >>> 1;
+        if (firsts[mid] <= number) {
+          lo = mid;
         } else {
-          return mid;
+          hi = mid - 1;
         }
       }
-      return -1;
+      if (ranges == 0 || number < firsts[lo] || number - firsts[lo] >= lengths[lo]) {
+        return -1;
+      }
+      return bases[lo] + (number - firsts[lo]);
     }
   }
 
@@ -303,19 +339,16 @@ public final class LedgerAudit {
     if (!Files.isRegularFile(file)) {
       throw new LedgerException(dir + " is not a ledger: " + EntryLog.FILE + " is missing");
     }
-    TreeMap<Long, SignedNote> checkpoints = Checkpoints.readAll(dir);
-    TreeMap<Long, List<SignedNote>> toCheck = new TreeMap<>();
-    checkpoints.forEach((size, note) -> toCheck.computeIfAbsent(size, k -> new ArrayList<>()).add(note));
-    for (SignedNote t : trusted) {
-      toCheck.computeIfAbsent(Checkpoint.parse(t.text()).size(), k -> new ArrayList<>()).add(t);
-    }
     fileLength = Files.size(file);
-    this.toCheck = toCheck;
     // Leaf and node hashes are computed by the scan's hashing threads; the roots of checkpointed
     // sizes are joined from their subtrees here, in entry order, like every other check.
     scanner = new ChunkedScan(file, threads, chunkEntries, chunkBytes);
-    rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
     EntryLog.Scan scan = scanner.run(new ChunkedScan.Visitor() {
+      @Override
+      public void start() throws IOException, LedgerException {
+        readCheckpoints();
+      }
+
       @Override
       public void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset)
           throws LedgerException {
@@ -326,6 +359,16 @@ public final class LedgerAudit {
       public void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset,
           ChunkedScan.Headers headers, int i) throws LedgerException {
         visit(index, offset, buf, off, len, leaves, leafOffset, headers, i);
+      }
+
+      @Override
+      public boolean continuing(long index, ChunkedScan.Headers headers, int from, int to, byte[] leaves,
+          long lastOffset) throws LedgerException {
+        if (parseFully) {
+          return false;
+        }
+        visitContinuing(index, headers, from, to, leaves, lastOffset);
+        return true;
       }
     });
     if (scan.torn()) {
@@ -355,6 +398,17 @@ public final class LedgerAudit {
     }
     return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), scanner.root(),
         verifiedCheckpoints, cosigs, 2 * signatures.submitted(), budgets, unprotected);
+  }
+
+  /** The ledger's checkpoints and the trusted ones, by size: what {@link #visit} checks the roots against. */
+  private void readCheckpoints() throws IOException, LedgerException {
+    TreeMap<Long, SignedNote> checkpoints = Checkpoints.readAll(dir);
+    toCheck = new TreeMap<>();
+    checkpoints.forEach((size, note) -> toCheck.computeIfAbsent(size, k -> new ArrayList<>()).add(note));
+    for (SignedNote t : trusted) {
+      toCheck.computeIfAbsent(Checkpoint.parse(t.text()).size(), k -> new ArrayList<>()).add(t);
+    }
+    rootSizes = toCheck.keySet().stream().mapToLong(Long::longValue).toArray();
   }
 
   /** One entry, in file order: its checks, its leaf for the next entry's chain, the checkpoints of its size. */
@@ -387,6 +441,51 @@ public final class LedgerAudit {
     nextRoot = k;
     if ((index & 0xffff) == 0) {
       progress.entries(offset, fileLength);
+    }
+  }
+
+  /**
+   * Entries [from, to) of a chunk, the first being entry {@code index}, each of which continues the
+   * one before it ({@link ChunkedScan.Headers#continuing}: given that the entry before passed, it
+   * passes every check of {@link #checkReadHeader}). So only their effect is applied here — rounds
+   * started and aborted, the last timestamp, round and leaf — together with the checks that are not
+   * the entry's own: the checkpoints of their sizes, in entry order.
+   */
+  private void visitContinuing(long index, ChunkedScan.Headers headers, int from, int to, byte[] leaves,
+      long lastOffset) throws LedgerException {
+    long last = index + (to - from) - 1;
+    int k = nextRoot;
+    while (k < rootSizes.length && rootSizes[k] <= index) {
+      k++;
+    }
+    long checkpointSize = k < rootSizes.length ? rootSizes[k] : Long.MAX_VALUE;
+    for (int i = from; i < to; i++) {
+      long round = headers.rounds[i];
+      if (headers.kinds[i] == ChunkedScan.Headers.ROUND_STARTED) {
+        rounds.add(round, null);
+      } else if (!rounds.abortUntouched(round)) {
+        throw new IllegalStateException("round " + round + " was not open and untouched when entry "
+            + (index + i - from) + " aborted it");
+      }
+      long size = index + (i - from) + 1;
+      if (size == checkpointSize) {
+        currentIndex = size - 1;
+        byte[] root = scanner.root(size);
+        for (SignedNote n : toCheck.remove(size)) {
+          cosigs += checkCheckpoint(n, size, root, size - 1);
+          verifiedCheckpoints++;
+        }
+        k++;
+        checkpointSize = k < rootSizes.length ? rootSizes[k] : Long.MAX_VALUE;
+      }
+    }
+    nextRoot = k;
+    currentIndex = last;
+    lastRound = headers.rounds[to - 1];
+    lastTimestamp = headers.timestamps[to - 1];
+    System.arraycopy(leaves, (to - 1) * lastLeaf.length, lastLeaf, 0, lastLeaf.length);
+    if ((index - 1) >>> 16 != last >>> 16) {
+      progress.entries(lastOffset, fileLength);
     }
   }
 

@@ -12,7 +12,9 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import org.fedtel.ledger.v1.Entry;
+import org.fedtel.ledger.v1.Genesis;
 import org.fedtel.ledger.v1.RoundAborted;
 import org.fedtel.ledger.v1.RoundStarted;
 import org.junit.jupiter.api.BeforeAll;
@@ -310,6 +312,155 @@ class ChunkedScanTest {
       assertEquals(expected, scanOutcome(file, c[0], c[1], c[2]));
     }
     assertArrayEquals(MerkleTree.of(entries).root(), rootOf(file));
+  }
+
+  /**
+   * A ledger of rounds started and aborted whose chain, indexes and checksums are intact, so that
+   * only the round rules and the timestamps can fail, and whose round numbers have gaps. Each fault
+   * gets its message, and every threads and chunking — with runs of entries taken at once by the
+   * checking thread ({@link ChunkedScan.Headers#continuing}) — reports exactly what the one-thread
+   * audit reports.
+   */
+  @Test
+  void roundRulesAreCheckedAlikeInRunsAndOneByOne() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("round-rules"));
+    Files.createDirectory(dir.resolve(Ledger.CHECKPOINT_DIR));
+    long[] numbers = {1, 2, 3, 7, 8, 9, 10, 20, 21, 22};
+    List<Entry.Builder> rounds = new ArrayList<>();
+    for (long n : numbers) {
+      rounds.add(started(n));
+      rounds.add(aborted(n));
+    }
+    // Entry 1 + 2k starts numbers[k], entry 2 + 2k aborts it.
+    String ok = roundOutcome(dir, rounds, e -> { });
+    assertTrue(ok.startsWith("ok " + (1 + rounds.size()) + " "), ok);
+    // Valid too: round 3 aborted after round 7 started (the abort is not of the round just started).
+    assertTrue(roundOutcome(dir, rounds, e -> swap(e, 5, 6)).startsWith("ok "));
+    assertEquals("CorruptLedgerException: ledger entry 9: round 3 does not follow round 7",
+        roundOutcome(dir, rounds, e -> e.set(8, started(3))));
+    assertEquals("CorruptLedgerException: ledger entry 8: round 7 does not follow round 7",
+        roundOutcome(dir, rounds, e -> {
+          swap(e, 5, 6); // started 3, started 7, aborted 3, ...
+          e.set(7, started(7));
+        }));
+    assertEquals("CorruptLedgerException: ledger entry 12: round 8 is already committed or aborted",
+        roundOutcome(dir, rounds, e -> e.set(11, aborted(8))));
+    assertEquals("CorruptLedgerException: ledger entry 12: round 5 was never started",
+        roundOutcome(dir, rounds, e -> e.set(11, aborted(5))));
+    assertEquals("CorruptLedgerException: ledger entry 15: round 21 was never started",
+        roundOutcome(dir, rounds, e -> e.set(14, aborted(21))));
+    assertEquals("CorruptLedgerException: ledger entry 13: timestamp 500 is before the previous 1012",
+        roundOutcome(dir, rounds, e -> e.get(12).setTimestampMillis(500)));
+  }
+
+  /**
+   * Writes genesis and {@code rounds} (changed by {@code change}) chained, indexed and stamped 1000 +
+   * index ms unless a builder has a timestamp of its own; returns the reference's outcome, having
+   * checked that every configuration reports the same.
+   */
+  private static String roundOutcome(Path dir, List<Entry.Builder> rounds, Consumer<List<Entry.Builder>> change)
+      throws Exception {
+    List<Entry.Builder> all = new ArrayList<>();
+    Genesis genesis = SyntheticLedger.genesis(3);
+    all.add(Entry.newBuilder().setGenesis(genesis));
+    for (Entry.Builder b : rounds) {
+      all.add(b.clone());
+    }
+    List<Entry.Builder> tail = all.subList(1, all.size());
+    change.accept(tail);
+    List<byte[]> entries = new ArrayList<>();
+    byte[] previous = new byte[32];
+    for (int i = 0; i < all.size(); i++) {
+      Entry.Builder b = all.get(i).setIndex(i).setPreviousHash(ByteString.copyFrom(previous));
+      if (b.getTimestampMillis() == 0) {
+        b.setTimestampMillis(1000 + i);
+      }
+      byte[] bytes = b.build().toByteArray();
+      entries.add(bytes);
+      previous = MerkleTree.leafHash(bytes);
+    }
+    LedgerFiles.write(dir, entries);
+    String expected = auditOutcome(dir, 0, 1, 1);
+    for (int[] c : CONFIGS) {
+      assertEquals(expected, auditOutcome(dir, c[0], c[1], c[2]), "threads " + c[0] + ", chunks of " + c[1]
+          + " entries / " + c[2] + " bytes");
+    }
+    assertEquals(expected, auditOutcome(dir, 1, ChunkedScan.CHUNK_ENTRIES, ChunkedScan.CHUNK_BYTES));
+    return expected;
+  }
+
+  private static Entry.Builder started(long round) {
+    return Entry.newBuilder().setRoundStarted(RoundStarted.newBuilder().setRound(round)
+        .setConfigSha256(ByteString.copyFrom(new byte[32])));
+  }
+
+  private static Entry.Builder aborted(long round) {
+    return Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round).setReason("test"));
+  }
+
+  private static void swap(List<Entry.Builder> entries, int i, int j) {
+    Entry.Builder t = entries.get(i);
+    entries.set(i, entries.get(j));
+    entries.set(j, t);
+  }
+
+  /**
+   * The scan offers runs of continuing entries to the visitor: a visitor that takes them sees the
+   * round entries after each chunk's first two in runs (and the same root as one by one), one that
+   * declines them sees every entry one by one.
+   */
+  @Test
+  void runsOfContinuingEntriesAreOfferedAndMayBeDeclined() throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("runs"));
+    Files.createDirectory(dir.resolve(Ledger.CHECKPOINT_DIR));
+    List<Entry.Builder> rounds = new ArrayList<>();
+    for (long n = 1; n <= 40; n++) {
+      rounds.add(started(n));
+      rounds.add(aborted(n));
+    }
+    roundOutcome(dir, rounds, e -> { });
+    Path file = dir.resolve(EntryLog.FILE);
+    for (boolean take : new boolean[] {true, false}) {
+      ChunkedScan scan = new ChunkedScan(file, 1, 8, 1 << 20);
+      long[] counts = new long[2];
+      List<String> roots = new ArrayList<>();
+      scan.run(new ChunkedScan.Visitor() {
+        @Override
+        public void entry(long index, long offset, byte[] buf, int off, int len, byte[] leaves, int leafOffset) {
+          counts[0]++;
+          roots.add(index + 1 + ":" + HexFormat.of().formatHex(scan.root()));
+        }
+
+        @Override
+        public boolean continuing(long index, ChunkedScan.Headers headers, int from, int to, byte[] leaves,
+            long lastOffset) {
+          if (take) {
+            counts[1] += to - from;
+            for (long size = index + 1; size <= index + to - from; size++) {
+              roots.add(size + ":" + HexFormat.of().formatHex(scan.root(size)));
+            }
+          }
+          return take;
+        }
+      });
+      assertEquals(81, counts[0] + counts[1], "take " + take);
+      if (take) {
+        // Chunk k ≥ 1 starts at entry 8k (round entries alternate started, aborted from entry 1, so an
+        // even index is an aborted entry): its entry 0 aborts and entry 1 starts a round after a head
+        // that aborted, so both are visited; entries 2..7 continue. Chunk 0: genesis and round 1
+        // started are visited. The last chunk holds entry 80 alone.
+        assertEquals(2 * 10 + 1, counts[0]);
+        assertEquals(60, counts[1]);
+      } else {
+        assertEquals(81, counts[0]);
+      }
+      MerkleTree tree = MerkleTree.of(LedgerFiles.read(dir));
+      for (String r : roots) {
+        int size = Integer.parseInt(r.substring(0, r.indexOf(':')));
+        assertEquals(size + ":" + HexFormat.of().formatHex(tree.root(size)), r);
+      }
+      assertEquals(81, roots.size());
+    }
   }
 
   private static byte[] rootOf(Path file) throws Exception {
