@@ -36,11 +36,11 @@ import java.util.zip.CRC32C;
  */
 final class ChunkedScan {
   /** Entries per chunk: 2^12, so chunks are whole subtrees and join with O(1) hashes each. */
-  static final int CHUNK_ENTRIES = 1 << 12;
+  static final int CHUNK_ENTRIES = 1 << 10;
   /** A chunk is closed early past this many bytes (large entries), at any entry count. */
   static final int CHUNK_BYTES = 4 << 20;
   private static final int READ = 64 << 10;
-  private static final int FIRST_BUFFER = (512 << 10) + READ;
+  private static final int FIRST_BUFFER = (128 << 10) + READ;
   private static final int HASH = MerkleTree.HASH_LENGTH;
 
   /** Called for each entry in file order. */
@@ -320,6 +320,8 @@ final class ChunkedScan {
     private long visitedChunks;
     private boolean lastClaimed;
     private boolean cancelled;
+    /** The checking thread waits (or is about to) for a chunk to be hashed. */
+    private volatile boolean checkerWaiting;
     private final ArrayDeque<Chunk> spare = new ArrayDeque<>();
 
     Pipeline(Reader reader, int inFlight) {
@@ -363,7 +365,15 @@ final class ChunkedScan {
               mine = claim();
               break;
             }
-            wait();
+            // Only for c to be hashed (c is claimed: chunks before seq were visited, so there is room).
+            checkerWaiting = true;
+            try {
+              if (c == null || !c.hashed) {
+                wait();
+              }
+            } finally {
+              checkerWaiting = false;
+            }
           }
         }
         hash(mine, own);
@@ -392,9 +402,15 @@ final class ChunkedScan {
           c.failure = new IllegalStateException("hashing a ledger chunk failed", e);
         }
       }
-      synchronized (this) {
-        c.hashed = true;
-        notifyAll();
+      // Without the lock unless the checking thread waits: a thread that claims holds the lock while
+      // it reads, and the hashing thread would wait for it here. The checking thread sets
+      // checkerWaiting before it looks at hashed again, and this thread looks at checkerWaiting after
+      // it sets hashed (both volatile), so one of them sees the other's write: no wake-up is lost.
+      c.hashed = true;
+      if (checkerWaiting) {
+        synchronized (this) {
+          notifyAll();
+        }
       }
     }
 
@@ -426,9 +442,12 @@ final class ChunkedScan {
 
   /** Whole records of the file, their checksums checked and their subtrees hashed by {@link #hash}. */
   private static final class Chunk {
-    /** Position in the file (0 for the first chunk); whether {@link #hash} is done (under the pipeline's lock). */
+    /**
+     * Position in the file (0 for the first chunk); whether {@link #hash} is done (set without the
+     * pipeline's lock, which a claiming thread holds while it reads: see {@link Pipeline#hash}).
+     */
     long seq;
-    boolean hashed;
+    volatile boolean hashed;
     /** Index of the first entry, file offset of {@code buf[0]}. */
     long first;
     long base;

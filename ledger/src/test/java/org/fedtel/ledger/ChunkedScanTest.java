@@ -351,11 +351,13 @@ class ChunkedScanTest {
         roundOutcome(dir, rounds, e -> e.set(14, aborted(21))));
     assertEquals("CorruptLedgerException: ledger entry 13: timestamp 500 is before the previous 1012",
         roundOutcome(dir, rounds, e -> e.get(12).setTimestampMillis(500)));
+    assertEquals("CorruptLedgerException: ledger entry 13: index field says 99 (entries were removed, inserted or"
+        + " reordered)", roundOutcome(dir, rounds, e -> e.get(12).setIndex(99)));
   }
 
   /**
    * Writes genesis and {@code rounds} (changed by {@code change}) chained, indexed and stamped 1000 +
-   * index ms unless a builder has a timestamp of its own; returns the reference's outcome, having
+   * index ms unless a builder has an index or a timestamp of its own; returns the reference's outcome, having
    * checked that every configuration reports the same.
    */
   private static String roundOutcome(Path dir, List<Entry.Builder> rounds, Consumer<List<Entry.Builder>> change)
@@ -371,7 +373,10 @@ class ChunkedScanTest {
     List<byte[]> entries = new ArrayList<>();
     byte[] previous = new byte[32];
     for (int i = 0; i < all.size(); i++) {
-      Entry.Builder b = all.get(i).setIndex(i).setPreviousHash(ByteString.copyFrom(previous));
+      Entry.Builder b = all.get(i).setPreviousHash(ByteString.copyFrom(previous));
+      if (b.getIndex() == 0) {
+        b.setIndex(i);
+      }
       if (b.getTimestampMillis() == 0) {
         b.setTimestampMillis(1000 + i);
       }
