@@ -73,6 +73,24 @@ public class LedgerVerifyBenchmark {
   @Setup(Level.Trial)
   public void setup() throws Exception {
     dir = Files.createTempDirectory("fedtel-ledger-verify");
+    writeLedger(dir, entries);
+    stored = new ArrayList<>();
+    LedgerEntries.read(dir, (i, e, b) -> stored.add(b));
+    byte[] expected = LedgerAudit.verify(dir).root();
+    if (!Arrays.equals(hashingFloorOneThread(), expected)) {
+      throw new IllegalStateException("the hashing floor's root differs from the audit's");
+    }
+    site = SyntheticLedger.siteKey(1, 0);
+    body = new byte[120];
+    siteSig = DataUseSignatures.signBySite(site, body);
+  }
+
+  /**
+   * Writes the benchmark's ledger into {@code dir}: genesis, then rounds started (no sampled site)
+   * and aborted up to {@code entries} entries, appended in batches of 10 000 with a signed checkpoint
+   * after each.
+   */
+  static void writeLedger(Path dir, int entries) throws Exception {
     try (Ledger l = Ledger.open(dir, SyntheticLedger.genesis(1), SyntheticLedger.coordinatorKey(1),
         Clock.systemUTC())) {
       long round = 0;
@@ -93,15 +111,6 @@ public class LedgerVerifyBenchmark {
         l.signCheckpoint();
       }
     }
-    stored = new ArrayList<>();
-    LedgerEntries.read(dir, (i, e, b) -> stored.add(b));
-    byte[] expected = LedgerAudit.verify(dir).root();
-    if (!Arrays.equals(hashingFloorOneThread(), expected)) {
-      throw new IllegalStateException("the hashing floor's root differs from the audit's");
-    }
-    site = SyntheticLedger.siteKey(1, 0);
-    body = new byte[120];
-    siteSig = DataUseSignatures.signBySite(site, body);
   }
 
   @TearDown(Level.Trial)
