@@ -7,12 +7,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -56,6 +60,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * compute every RFC 9162 leaf hash and interior node hash (n − 1 of them) up to the root. It parses
  * no entry and checks nothing else, so it bounds what the full audit can reach: this time over two
  * cores, against the raw baseline, is the best ratio any parallel audit could show here.
+ * {@link #hashingFloorTwoThreads} runs the same work as two halves on two threads at once, which
+ * shows how far from that halving two busy cores of this machine are.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -69,6 +75,9 @@ public class LedgerVerifyBenchmark {
   private byte[] body;
   private byte[] siteSig;
   private SigningKey site;
+  /** File offset of the middle record, and the two threads of {@link #hashingFloorTwoThreads}. */
+  private long middle;
+  private ExecutorService two;
 
   @Setup(Level.Trial)
   public void setup() throws Exception {
@@ -76,6 +85,11 @@ public class LedgerVerifyBenchmark {
     writeLedger(dir, entries);
     stored = new ArrayList<>();
     LedgerEntries.read(dir, (i, e, b) -> stored.add(b));
+    middle = 8;
+    for (int i = 0; i < stored.size() / 2; i++) {
+      middle += 8 + stored.get(i).length;
+    }
+    two = Executors.newFixedThreadPool(2);
     byte[] expected = LedgerAudit.verify(dir).root();
     if (!Arrays.equals(hashingFloorOneThread(), expected)) {
       throw new IllegalStateException("the hashing floor's root differs from the audit's");
@@ -115,6 +129,7 @@ public class LedgerVerifyBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
+    two.shutdownNow();
     try (Stream<Path> s = Files.walk(dir)) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
@@ -148,7 +163,48 @@ public class LedgerVerifyBenchmark {
   /** See the class comment: read, walk, CRC32C, leaf and node hashes, on one thread; returns the root. */
   @Benchmark
   public byte[] hashingFloorOneThread() throws Exception {
+    byte[][] subtrees = floor(dir.resolve("entries.log"), 8, Long.MAX_VALUE); // after the file's magic
+    // Fold the remaining subtrees right to left (RFC 9162 root of a size that is not a power of two).
     MessageDigest md = MessageDigest.getInstance("SHA-256");
+    byte[] node = new byte[65];
+    node[0] = 1;
+    byte[] root = subtrees[subtrees.length - 1].clone();
+    for (int i = subtrees.length - 2; i >= 0; i--) {
+      System.arraycopy(subtrees[i], 0, node, 1, 32);
+      System.arraycopy(root, 0, node, 33, 32);
+      md.update(node, 0, 65);
+      root = md.digest();
+    }
+    return root;
+  }
+
+  /**
+   * The same work split over two threads at once, each taking half of the records (the record in the
+   * middle found in setup): so {@code hashingFloorTwoThreads / (hashingFloorOneThread / 2)} is what
+   * running two busy threads costs on this machine, beside any audit code. The second half's
+   * subtrees start at an unaligned index, so the two results are not joined into the RFC root; the
+   * hashing is the same up to O(log n) node hashes.
+   */
+  @Benchmark
+  public int hashingFloorTwoThreads() throws Exception {
+    Path file = dir.resolve("entries.log");
+    Future<byte[][]> first = two.submit(() -> floor(file, 8, middle));
+    Future<byte[][]> second = two.submit(() -> floor(file, middle, Long.MAX_VALUE));
+    return first.get().length + second.get().length;
+  }
+
+  /**
+   * Reads the records starting in [from, to) of the entries file (from at a record), checks their
+   * CRC32C, hashes their leaves and merges equal subtrees as they complete; returns the subtrees
+   * left (a compact range, largest first).
+   */
+  private static byte[][] floor(Path file, long from, long to) throws IOException, DigestException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
     CRC32C crc = new CRC32C();
     byte[] buf = new byte[1 << 20];
     // Compact range: the roots of the perfect subtrees so far, largest first (sizes are powers of two).
@@ -157,8 +213,9 @@ public class LedgerVerifyBenchmark {
     int depth = 0;
     byte[] node = new byte[65];
     node[0] = 1;
-    try (FileChannel ch = FileChannel.open(dir.resolve("entries.log"))) {
-      long pos = 8; // after the file's magic
+    try (FileChannel ch = FileChannel.open(file)) {
+      long pos = from;
+      long end = Math.min(to, ch.size());
       int limit = 0;
       int at = 0;
       while (true) {
@@ -169,7 +226,8 @@ public class LedgerVerifyBenchmark {
         System.arraycopy(buf, at, buf, 0, limit - at);
         limit -= at;
         at = 0;
-        int r = ch.read(ByteBuffer.wrap(buf, limit, buf.length - limit), pos);
+        int want = (int) Math.min(buf.length - limit, end - pos);
+        int r = want <= 0 ? -1 : ch.read(ByteBuffer.wrap(buf, limit, want), pos);
         if (r > 0) {
           pos += r;
           limit += r;
@@ -204,16 +262,11 @@ public class LedgerVerifyBenchmark {
           break;
         }
       }
+      if (at != limit) {
+        throw new IllegalStateException((limit - at) + " bytes of an incomplete record before offset " + end);
+      }
     }
-    // Fold the remaining subtrees right to left (RFC 9162 root of a size that is not a power of two).
-    byte[] root = stack[depth - 1].clone();
-    for (int i = depth - 2; i >= 0; i--) {
-      System.arraycopy(stack[i], 0, node, 1, 32);
-      System.arraycopy(root, 0, node, 33, 32);
-      md.update(node, 0, 65);
-      root = md.digest();
-    }
-    return root;
+    return Arrays.copyOf(stack, depth);
   }
 
   @Benchmark
