@@ -173,8 +173,8 @@ public final class LedgerAudit {
    * Half a million rounds started and aborted take a few dozen kilobytes here instead of the
    * megabytes of a table with a slot per round: every megabyte the audit allocates is memory the
    * process touches for the first time, and on the benchmark machine a first touch (a page fault)
-   * costs about 13 µs per 4 KiB page (docs/BENCHMARKS.md), which showed as 20 ms of the checking
-   * thread's time per audit of a million entries.
+   * costs 17–18 µs per 4 KiB page (`AuditMemory`, docs/BENCHMARKS.md): ~25 ms of the checking thread's
+   * time per audit of a million entries for the old table's 6 MB.
    */
   private static final class Rounds {
     /** Range r holds the numbers [firsts[r], firsts[r] + lengths[r]), whose ordinals start at bases[r]. */
