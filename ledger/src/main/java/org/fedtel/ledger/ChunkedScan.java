@@ -35,7 +35,11 @@ import java.util.zip.CRC32C;
  * digest, checksum and header reader.
  */
 final class ChunkedScan {
-  /** Entries per chunk: 2^12, so chunks are whole subtrees and join with O(1) hashes each. */
+  /**
+   * Entries per chunk: 2^10, so chunks are whole subtrees and join with O(1) hashes each, and the
+   * chunks in flight stay small (every byte the audit allocates is a page touched for the first time,
+   * which costs on this machine: docs/LEDGER.md, "Little memory").
+   */
   static final int CHUNK_ENTRIES = 1 << 10;
   /** A chunk is closed early past this many bytes (large entries), at any entry count. */
   static final int CHUNK_BYTES = 4 << 20;
