@@ -173,7 +173,7 @@ public final class LedgerAudit {
    * Half a million rounds started and aborted take a few dozen kilobytes here instead of the
    * megabytes of a table with a slot per round: every megabyte the audit allocates is memory the
    * process touches for the first time, and on the benchmark machine a first touch (a page fault)
-   * costs 17–18 µs per 4 KiB page (`AuditMemory`, docs/BENCHMARKS.md): ~25 ms of the checking thread's
+   * costs 13–18 µs per 4 KiB page (`AuditMemory`, docs/BENCHMARKS.md): 20–27 ms of the checking thread's
    * time per audit of a million entries for the old table's 6 MB.
    */
   private static final class Rounds {
@@ -431,11 +431,7 @@ public final class LedgerAudit {
       k++;
     }
     if (k < rootSizes.length && rootSizes[k] == size) {
-      byte[] root = scanner.root();
-      for (SignedNote n : toCheck.remove(size)) {
-        cosigs += checkCheckpoint(n, size, root, index);
-        verifiedCheckpoints++;
-      }
+      checkCheckpoints(size, scanner.root());
       k++;
     }
     nextRoot = k;
@@ -470,11 +466,7 @@ public final class LedgerAudit {
       long size = index + (i - from) + 1;
       if (size == checkpointSize) {
         currentIndex = size - 1;
-        byte[] root = scanner.root(size);
-        for (SignedNote n : toCheck.remove(size)) {
-          cosigs += checkCheckpoint(n, size, root, size - 1);
-          verifiedCheckpoints++;
-        }
+        checkCheckpoints(size, scanner.root(size));
         k++;
         checkpointSize = k < rootSizes.length ? rootSizes[k] : Long.MAX_VALUE;
       }
@@ -508,6 +500,14 @@ public final class LedgerAudit {
       abort(index, headers.rounds[i]);
     } else {
       roundStarted(index, headers.rounds[i], List.of());
+    }
+  }
+
+  /** The checkpoints of {@code size} (the ledger's and trusted ones), against the entries' {@code root}. */
+  private void checkCheckpoints(long size, byte[] root) throws LedgerException {
+    for (SignedNote n : toCheck.remove(size)) {
+      cosigs += checkCheckpoint(n, size, root, size - 1);
+      verifiedCheckpoints++;
     }
   }
 

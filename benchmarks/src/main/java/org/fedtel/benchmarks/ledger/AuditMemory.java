@@ -1,11 +1,9 @@
 package org.fedtel.benchmarks.ledger;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import org.fedtel.ledger.LedgerAudit;
 
 /**
@@ -64,7 +62,7 @@ public final class AuditMemory {
       long s1 = System.nanoTime();
       long a1 = minorFaults();
       long b1 = threads.getTotalThreadAllocatedBytes();
-      rawSha256(dir.resolve("entries.log"));
+      LedgerVerifyBenchmark.rawSha256(dir.resolve("entries.log"));
       long s2 = System.nanoTime();
       long a2 = minorFaults();
       long b2 = threads.getTotalThreadAllocatedBytes();
@@ -81,18 +79,6 @@ public final class AuditMemory {
         audits, sums[0] / audits, sums[1] / audits, sums[2] / audits);
     System.out.printf("raw SHA-256 of the file: %.1f ms, %.1f MB allocated, %.0f minor faults%n",
         sums[3] / audits, sums[4] / audits, sums[5] / audits);
-  }
-
-  private static void rawSha256(Path file) throws Exception {
-    MessageDigest md = MessageDigest.getInstance("SHA-256");
-    byte[] buf = new byte[1 << 20];
-    try (InputStream in = Files.newInputStream(file)) {
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        md.update(buf, 0, n);
-      }
-    }
-    md.digest();
   }
 
   /** Field 10 of /proc/self/stat (minflt), counted after the command name, which may hold spaces. */
