@@ -35,13 +35,8 @@ public final class AuditMemory {
           + " written first with the 1 000 000-entry benchmark ledger");
       System.exit(2);
     }
-    Path dir = Path.of(args[0]);
+    Path dir = LedgerVerifyBenchmark.existingOrWritten(Path.of(args[0]));
     int audits = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-    if (!Files.exists(dir)) {
-      System.out.println("writing the 1 000 000-entry benchmark ledger into " + dir + " ...");
-      Files.createDirectories(dir);
-      LedgerVerifyBenchmark.writeLedger(dir, 1_000_000);
-    }
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     long f0 = minorFaults();

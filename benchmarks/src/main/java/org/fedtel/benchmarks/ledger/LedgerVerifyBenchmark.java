@@ -127,6 +127,20 @@ public class LedgerVerifyBenchmark {
     }
   }
 
+  /**
+   * {@code dir} when it exists (a ledger written earlier); otherwise the 1 000 000-entry ledger of
+   * this benchmark is written there first, for the plain programs beside it ({@link AuditMemory},
+   * {@link VerifyLoop}).
+   */
+  static Path existingOrWritten(Path dir) throws Exception {
+    if (!Files.exists(dir)) {
+      System.out.println("writing the 1 000 000-entry benchmark ledger into " + dir + " ...");
+      Files.createDirectories(dir);
+      writeLedger(dir, 1_000_000);
+    }
+    return dir;
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
     two.shutdownNow();
