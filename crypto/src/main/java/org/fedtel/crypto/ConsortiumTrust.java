@@ -156,8 +156,8 @@ public final class ConsortiumTrust {
   }
 
   /**
-   * Key lookup for the secure-aggregation engines: the relayed certificate must verify and name
-   * the site it is relayed for.
+   * Key lookup for the secure-aggregation engines: the relayed certificate must verify, name the
+   * site it is relayed for, and be a site's (the coordinator's certificate is refused).
    */
   public PeerKeys peerKeys() {
     return peerKeys(null);
@@ -179,6 +179,11 @@ public final class ConsortiumTrust {
       if (!site.siteId().equals(siteId)) {
         throw new SecAggException(SecAggException.Reason.BAD_SIGNATURE, "certificate relayed for '"
             + siteId + "' names '" + site.siteId() + "'");
+      }
+      if (site.coordinator()) {
+        // A coordinator that enrolled itself would be sent shares of its neighbours' secrets.
+        throw new SecAggException(SecAggException.Reason.BAD_SIGNATURE, "certificate relayed for '"
+            + siteId + "' is the coordinator's, which cannot take part in secure aggregation");
       }
       if (revocations != null) {
         try {

@@ -141,6 +141,27 @@ class ConsortiumPkiTest {
     assertThrows(SecAggException.class, () -> mixed.signingKey("gamma", foreign.certificateDer()));
   }
 
+  /**
+   * The coordinator's certificate verifies under the CA, but it must not be accepted as a
+   * secure-aggregation participant's: honest sites would seal shares of their secrets to it.
+   */
+  @Test
+  void peerKeysRefuseTheCoordinatorsCertificate() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create(dir, "c", CLOCK, seeded("ca"));
+    SiteCredentials alpha = SiteCredentials.load(ca.issueSite("alpha"), CLOCK);
+    SiteCredentials coord = SiteCredentials.load(ca.issueCoordinator(List.of()), CLOCK);
+    assertTrue(alpha.trust().verify(coord.certificateDer()).coordinator());
+    for (PeerKeys keys : List.of(alpha.trust().peerKeys(),
+        PeerKeys.certifiedOrKnown(alpha.trust().peerKeys(), Map.of()))) {
+      SecAggException e = assertThrows(SecAggException.class,
+          () -> keys.signingKey(ConsortiumCa.COORDINATOR_ID, coord.certificateDer()));
+      assertEquals(SecAggException.Reason.BAD_SIGNATURE, e.reason());
+      assertTrue(e.getMessage().contains("coordinator's"), e.getMessage());
+      // Control: a site's certificate is still accepted.
+      assertEquals(alpha.signingKey().verifyingKey(), keys.signingKey("alpha", alpha.certificateDer()));
+    }
+  }
+
   /** A round in which every site's keys are checked against certificates relayed by the server. */
   @Test
   void secureAggregationWithCertifiedKeys() throws Exception {

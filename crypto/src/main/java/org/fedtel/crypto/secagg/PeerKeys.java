@@ -13,8 +13,8 @@ public interface PeerKeys {
   /**
    * The signing key of {@code siteId}, given the certificate (DER) relayed with its keys.
    *
-   * @throws SecAggException (BAD_SIGNATURE) if the certificate is missing, invalid or names
-   *     another site
+   * @throws SecAggException (BAD_SIGNATURE) if the certificate is missing, invalid, names
+   *     another site or is the coordinator's
    */
   VerifyingKey signingKey(String siteId, byte[] certificate) throws SecAggException;
 

@@ -4,6 +4,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.fedtel.crypto.ConsortiumCa;
 
 /**
  * Parameters of one secure-aggregation round, as in {@code fedtel.v1.SecAggParams} plus the round
@@ -43,6 +44,14 @@ public record SecAggParams(long round, List<String> participants, int threshold,
       }
       if (!seen.add(id)) {
         throw new IllegalArgumentException("participant '" + id + "' is listed twice");
+      }
+      // The coordinator is the server. As a participant it would also be a user colluding with
+      // the server, holding one share of each neighbour's two secrets, which the strict-majority
+      // threshold below does not account for (the shares it collects in round 3 plus its own
+      // can then reach t for both secrets of a live site).
+      if (id.equals(ConsortiumCa.COORDINATOR_ID)) {
+        throw new IllegalArgumentException("participant id '" + id
+            + "' is reserved for the coordinator, which cannot take part in secure aggregation");
       }
     }
     if (modulusBits < 1 || modulusBits > 64) {

@@ -122,6 +122,19 @@ class MaliciousServerTest {
     new SecAggParams(1, Federation.sites(100), 6, 32, 10, new byte[32], 4);
   }
 
+  /** The coordinator (the server) cannot enrol itself to receive shares of the sites' secrets. */
+  @Test
+  void theCoordinatorIsNotAParticipant() {
+    List<String> ids = new ArrayList<>(Federation.sites(4));
+    ids.add(org.fedtel.crypto.ConsortiumCa.COORDINATOR_ID);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SecAggParams.recommended(1, ids, 32, 3, new byte[32]));
+    assertTrue(e.getMessage().contains("'coordinator' is reserved"), e.getMessage());
+    // Control: the same list without the coordinator is accepted.
+    ids.remove(org.fedtel.crypto.ConsortiumCa.COORDINATOR_ID);
+    assertEquals(4, SecAggParams.recommended(1, ids, 32, 3, new byte[32]).participants().size());
+  }
+
   @Test
   void honestRequestSumIsExactControl() throws Exception {
     Stage s = new Stage(7, 1, 5).mask();
