@@ -78,12 +78,20 @@ public final class SecAggServer {
     if (keys[u] != null) {
       throw new SecAggException(Reason.DUPLICATE_SITE, "site '" + site + "' advertised keys twice");
     }
+    if (certificate == null) {
+      throw new SecAggException(Reason.MALFORMED, "site '" + site
+          + "': certificate is null (empty where keys are trusted out of band)");
+    }
     byte[] c = message.cipherPublicKey();
     byte[] s = message.maskPublicKey();
     if (c.length != KeyAgreement.KEY_LENGTH || s.length != KeyAgreement.KEY_LENGTH) {
       throw new SecAggException(Reason.MALFORMED,
           "site '" + site + "': advertised public keys must be 32 bytes");
     }
+    // Refused here, this site alone is left out; relayed, such a key would make every neighbour's
+    // key agreement with it fail and so end the round for all.
+    KeyAgreement.requireNotLowOrder(c, site, "advertised cipher key");
+    KeyAgreement.requireNotLowOrder(s, site, "advertised mask key");
     VerifyingKey vk = peerKeys.signingKey(site, certificate.clone());
     try {
       vk.verify(SecAggClient.advertisedTranscript(params.round(), site, c, s),

@@ -1,5 +1,6 @@
 package org.fedtel.crypto.secagg;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -58,6 +59,64 @@ class BadInputTest {
     expect(Reason.OUT_OF_PHASE, () -> srv.receiveAdvertisement("site-0", new byte[0], a));
     assertThrows(IllegalStateException.class, srv::keyList);
     assertThrows(IllegalStateException.class, () -> s.clients.get("site-0").advertiseKeys());
+  }
+
+  /**
+   * A certified site that advertises a low-order X25519 key (signed, so it passes the signature
+   * check) is refused alone at the server; relayed, the key would make every neighbour's key
+   * agreement fail and end the round for all. The other sites' round completes.
+   */
+  @Test
+  void lowOrderAdvertisedKeysRefuseOnlyThatSite() throws Exception {
+    Stage s = new Stage(5, R, 11);
+    SecAggServer srv = s.server;
+    SigningKey k1 = s.federation.signing.get("site-1");
+    AdvertiseKeys honest1 = s.clients.get("site-1").advertiseKeys();
+    // Low-order u-coordinates (little-endian): 0, 1, p − 1 and a point of order 8.
+    byte[] minusOne = new byte[32];
+    java.util.Arrays.fill(minusOne, (byte) 0xff);
+    minusOne[0] = (byte) 0xec;
+    minusOne[31] = 0x7f;
+    byte[] one = new byte[32];
+    one[0] = 1;
+    byte[] order8 = java.util.HexFormat.of().parseHex(
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
+    for (byte[] bad : new byte[][] {new byte[32], one, minusOne, order8}) {
+      byte[] c = honest1.cipherPublicKey();
+      byte[] m = honest1.maskPublicKey();
+      expect(Reason.MALFORMED, () -> srv.receiveAdvertisement("site-1", new byte[0],
+          new AdvertiseKeys(R, bad, m, k1.sign(SecAggClient.advertisedTranscript(R, "site-1", bad, m)))));
+      expect(Reason.MALFORMED, () -> srv.receiveAdvertisement("site-1", new byte[0],
+          new AdvertiseKeys(R, c, bad, k1.sign(SecAggClient.advertisedTranscript(R, "site-1", c, bad)))));
+    }
+    List<String> others = new ArrayList<>(s.ids());
+    others.remove("site-1");
+    for (String id : others) {
+      srv.receiveAdvertisement(id, new byte[0], s.clients.get(id).advertiseKeys());
+    }
+    KeyList keys = srv.keyList();
+    assertEquals(others.size(), keys.sites().size());
+    for (String id : others) {
+      srv.receiveShares(id, s.clients.get(id).shareKeys(keys));
+    }
+    var routed = srv.routedShares();
+    for (String id : others) {
+      srv.receiveMaskedInput(id, s.clients.get(id).maskedInput(routed.get(id),
+          s.inputs[s.params.participants().indexOf(id)]));
+    }
+    UnmaskRequest request = srv.unmaskRequest();
+    for (String id : others) {
+      srv.receiveUnmaskShares(id, s.clients.get(id).unmask(request));
+    }
+    assertArrayEquals(Federation.expectedSum(s.params, s.inputs, others), srv.aggregate().sum());
+  }
+
+  @Test
+  void nullCertificateIsMalformed() throws Exception {
+    Stage s = new Stage(5, R, 12);
+    AdvertiseKeys a = s.clients.get("site-0").advertiseKeys();
+    expect(Reason.MALFORMED, () -> s.server.receiveAdvertisement("site-0", null, a));
+    s.server.receiveAdvertisement("site-0", new byte[0], a); // control: accepted with a certificate
   }
 
   // ---- KeyList at a site
