@@ -32,6 +32,7 @@ final class DetectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    refuseOutputOverInput();
     AnomalyModel m;
     try {
       m = AnomalyModel.decode(Files.readAllBytes(model));
@@ -91,6 +92,17 @@ final class DetectCommand implements Callable<Integer> {
           counts[0], counts[1], m.sha256Hex().substring(0, 16), out);
     }
     return 0;
+  }
+
+  /** Opening --out truncates it, so --out naming the input would empty the input before it is read. */
+  private void refuseOutputOverInput() {
+    try {
+      if (out != null && Files.exists(out) && Files.exists(input) && Files.isSameFile(out, input)) {
+        throw new UserException("--out " + out + " is the input file " + input + "; write the scores elsewhere");
+      }
+    } catch (IOException e) {
+      throw new UserException("cannot compare --out " + out + " with --input " + input + ": " + e.getMessage(), e);
+    }
   }
 
   private static String csv(String s) {

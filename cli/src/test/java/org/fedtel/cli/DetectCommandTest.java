@@ -51,4 +51,25 @@ class DetectCommandTest {
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("bad magic"), r.err());
   }
+
+  @Test
+  void outputThatIsTheInputIsRefusedAndTheInputKept(@TempDir Path dir) throws Exception {
+    Path models = dir.resolve("models");
+    FedtelCommandTest.Result r = FedtelCommandTest.run("-q", "eval", "--input", EvalCommandTest.FILE.toString(),
+        "--windows", EvalCommandTest.WINDOWS.toString(), "--detector", "autoencoder", "--epochs", "1",
+        "--save-models", models.toString());
+    assertEquals(0, r.exit(), r.err());
+    Path model = models.resolve("ec2_cpu_utilization_825cc2.csv.model");
+    Path input = dir.resolve("victim.csv");
+    Files.copy(EvalCommandTest.FILE, input);
+    byte[] before = Files.readAllBytes(input);
+    // the same file under another spelling is still the same file
+    for (Path out : List.of(input, dir.resolve(".").resolve("victim.csv"))) {
+      r = FedtelCommandTest.run("detect", "--model", model.toString(), "--input", input.toString(),
+          "--out", out.toString());
+      assertEquals(2, r.exit(), r.err());
+      assertTrue(r.err().contains("--out") && r.err().contains("is the input"), r.err());
+      assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(input)), "input untouched");
+    }
+  }
 }
