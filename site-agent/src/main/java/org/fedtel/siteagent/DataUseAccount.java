@@ -22,7 +22,7 @@ import org.fedtel.privacy.accounting.SampledGaussian;
  * <p>Shared by the sessions of one agent (one per connection); thread-safe.
  */
 public final class DataUseAccount {
-  private final Map<Long, SampledGaussian> charges = new TreeMap<>();
+  private final TreeMap<Long, SampledGaussian> charges = new TreeMap<>();
   private final Set<Long> unconfirmed = new TreeSet<>();
   private final Set<Long> unrecorded = new HashSet<>();
 
@@ -32,9 +32,18 @@ public final class DataUseAccount {
     unconfirmed.add(round);
   }
 
+  /** A new charge; a round is charged once (a second charge would overwrite the first and undercount). */
   synchronized void charged(long round, SampledGaussian charge) {
+    if (charges.containsKey(round)) {
+      throw new IllegalStateException("round " + round + " is already charged (" + charges.get(round) + ")");
+    }
     charges.put(round, charge);
     unconfirmed.add(round);
+  }
+
+  /** The highest round charged, restored or live; 0 if none. */
+  synchronized long highestCharged() {
+    return charges.isEmpty() ? 0 : charges.lastKey();
   }
 
   /** The round's result arrived: the coordinator recorded this site's data use before committing. */

@@ -59,6 +59,7 @@ public final class SiteSession {
   private DataUseAccount account = new DataUseAccount();
   private java.util.function.BiConsumer<Long, double[]> modelListener = (round, model) -> { };
   private StatisticsListener statisticsListener = StatisticsListener.NONE;
+  private boolean acceptUnprotected;
   /** Source of the statistics rounds' Gaussian noise: a SecureRandom unless a simulation injects one. */
   private java.util.random.RandomGenerator statisticsRandom;
   private long sequence;
@@ -117,6 +118,17 @@ public final class SiteSession {
     void charged(long round, SampledGaussian charge) throws java.io.IOException;
 
     void accepted(SignedNote checkpoint) throws java.io.IOException;
+  }
+
+  /**
+   * Whether a site with a declared budget takes part in rounds in privacy mode none (default: no).
+   * Such a round releases the exact update or statistics of the site's data, which no finite (ε, δ)
+   * covers (DESIGN.md section 2: a site never spends past its declared budget), so it is refused
+   * unless the site opted in. A site without a budget takes part only in such rounds, opt-in or not.
+   */
+  public SiteSession acceptUnprotectedRounds(boolean accept) {
+    this.acceptUnprotected = accept;
+    return this;
   }
 
   /** Makes this session record its spends and accepted checkpoints in {@code journal}. */
@@ -222,6 +234,14 @@ public final class SiteSession {
     if (round <= highestRound) {
       throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round + " but round " + highestRound + " was already seen");
     }
+    // Across connections and restarts: the account holds every round this site charged, restored from
+    // its durable state. The coordinator never starts a round number twice, so a repeat is a replay
+    // that would use the data again while the durable log (one charge per round) records it once.
+    long charged = account.highestCharged();
+    if (round <= charged) {
+      throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round + " but this site already charged round "
+          + charged);
+    }
     RoundStart rs = e.getRoundStart();
     if (rs.getParametersCount() == 0) {
       throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has no parameters");
@@ -320,8 +340,11 @@ public final class SiteSession {
     return switch (p.getMode()) {
       case PRIVACY_MODE_NONE -> null;
       // The discrete mechanism's zCDP-equivalent multiplier, recomputed here from the parameters.
-      case PRIVACY_MODE_DISTRIBUTED -> new SampledGaussian(1.0, SecureAggregation.distributedDp(p,
-          rs.getParametersCount() + rs.getStatistics().getCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
+      case PRIVACY_MODE_DISTRIBUTED -> {
+        checkMinSurvivors(rs);
+        yield new SampledGaussian(1.0, SecureAggregation.distributedDp(p,
+            rs.getParametersCount() + rs.getStatistics().getCount(), rs.getSecagg().getModulusBits()).effectiveNoiseMultiplier(), 1);
+      }
       case PRIVACY_MODE_LOCAL -> {
         DpSgdSchedule s = DpSgdSchedule.of(trainer.exampleCount(), rs.getTrainConfig().getBatchSize(),
             rs.getTrainConfig().getLocalEpochs());
@@ -329,6 +352,29 @@ public final class SiteSession {
       }
       default -> throw new IllegalArgumentException("unknown privacy mode " + p.getMode());
     };
+  }
+
+  /**
+   * In distributed mode each site adds only its share σ²/n_min of the noise, so the round is private
+   * only if every sum the server can unmask holds at least n_min inputs. The server learns the sum of
+   * whichever survivors it names, and secure aggregation lets it unmask as few as the threshold t
+   * (Bonawitz et al., CCS 2017, section 4; Kairouz, Liu and Steinke 2021, section 4: the noise is
+   * calibrated to the fewest survivors). So n_min, which the coordinator chooses, must not exceed t,
+   * nor the round's participants. (sampled_sites only bounds the aggregate's range in the ring; a
+   * larger value costs precision, not privacy, and the charge computed from it stays honest.)
+   */
+  private static void checkMinSurvivors(RoundStart rs) {
+    int minSurvivors = rs.getPrivacy().getMinSurvivors();
+    int participants = rs.getSecagg().getParticipantsCount();
+    int threshold = rs.getSecagg().getThreshold();
+    if (minSurvivors > participants) {
+      throw new IllegalArgumentException("min_survivors " + minSurvivors + " exceeds the " + participants
+          + " participants of the round: the noise share of each site would be too small for the sum of those who take part");
+    }
+    if (minSurvivors > threshold) {
+      throw new IllegalArgumentException("min_survivors " + minSurvivors + " exceeds the secure-aggregation threshold " + threshold
+          + ": the sum of as few as " + threshold + " sites can be unmasked, with less noise than accounted");
+    }
   }
 
   /**
@@ -423,7 +469,11 @@ public final class SiteSession {
 
   private String refusal(SampledGaussian charge) {
     if (charge == null) {
-      return null; // privacy mode none: a baseline, flagged as such in the ledger
+      if (budget != null && !acceptUnprotected) {
+        return String.format(Locale.ROOT, "privacy mode none would release this site's data without noise, and it declared a budget"
+            + " of epsilon %.4g; it takes part in unprotected rounds only when configured to (accept_unprotected)", budget.declaredEpsilon());
+      }
+      return null; // privacy mode none, accepted: a baseline, flagged as such in the ledger
     }
     if (budget == null) {
       return "this site declared no privacy budget";
@@ -664,12 +714,14 @@ public final class SiteSession {
    */
   private void spend() {
     if (active.charge != null) {
+      // The account first: it refuses a round charged already (by a session on an earlier connection
+      // that accepted the same round concurrently), before the budget counts it twice.
+      account.charged(active.round, active.charge);
       try {
         budget.record(active.charge);
       } catch (BudgetExceededException ex) {
         throw new IllegalStateException("budget checked at round start was exceeded: " + ex.getMessage(), ex);
       }
-      account.charged(active.round, active.charge);
       try {
         journal.charged(active.round, active.charge);
       } catch (java.io.IOException ex) {

@@ -292,10 +292,9 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
     Charge c = new Charge(round, charge);
     SampledGaussian before = recorded.get(round);
     if (before != null) {
-      if (before.equals(charge)) {
-        return; // already durable; a round is charged once
-      }
-      throw new IOException("round " + round + " is already recorded with charge " + before + ", not " + charge);
+      // A round is charged once: a second charge is a second use of the data, which the budget would
+      // count but this log (one record per round) would forget after a restart.
+      throw new IOException("round " + round + " is already recorded with charge " + before + "; a round is charged once");
     }
     ByteBuffer b = ByteBuffer.allocate(RECORD_BYTES);
     b.putLong(c.round()).putDouble(charge.samplingRate()).putDouble(charge.noiseMultiplier()).putLong(charge.steps());

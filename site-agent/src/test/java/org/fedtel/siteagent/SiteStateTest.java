@@ -93,7 +93,9 @@ class SiteStateTest {
   void aRoundRecordedTwiceIsChargedOnceAndAConflictingRecordIsRefused() throws Exception {
     try (SiteState s = SiteState.open(state(), "site-1")) {
       s.charged(1, E1);
-      s.charged(1, E1); // already durable: no second record
+      // A second charge of a round is a second use of its data: an error, not silently skipped.
+      java.io.IOException again = assertThrows(java.io.IOException.class, () -> s.charged(1, E1));
+      assertTrue(again.getMessage().contains("round 1 is already recorded"), again.getMessage());
       assertEquals(headerLength() + SiteState.RECORD_BYTES, Files.size(charges()));
       assertThrows(java.io.IOException.class, () -> s.charged(1, E2));
     }
