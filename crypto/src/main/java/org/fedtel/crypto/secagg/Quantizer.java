@@ -27,9 +27,14 @@ public record Quantizer(int modulusBits, double clipBound, int maxSites) {
     if (maxSites < 1) {
       throw new IllegalArgumentException("maxSites must be >= 1, got " + maxSites);
     }
-    if (scaleFor(modulusBits, clipBound, maxSites) < 1) {
+    double scale = scaleFor(modulusBits, clipBound, maxSites);
+    if (scale < 1) {
       throw new IllegalArgumentException("2^" + modulusBits + " is too small for " + maxSites
           + " sites with clip bound " + clipBound + ": the scale would be below 1");
+    }
+    if (Double.isInfinite(scale)) {
+      throw new IllegalArgumentException("clip bound " + clipBound + " is too small for 2^"
+          + modulusBits + " and " + maxSites + " sites: the scale would overflow to infinity");
     }
   }
 

@@ -27,6 +27,14 @@ class QuantizerTest {
     IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
         () -> new Quantizer(8, 1, 200));
     assertTrue(tooSmall.getMessage().contains("too small"), tooSmall.getMessage());
+    // A clip bound so small that the scale overflows to +∞ (every nonzero input would encode as
+    // garbage) is refused; a small one with a finite scale still round-trips.
+    IllegalArgumentException infinite = assertThrows(IllegalArgumentException.class,
+        () -> new Quantizer(32, 1e-300, 1));
+    assertTrue(infinite.getMessage().contains("1.0E-300"), infinite.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new Quantizer(64, Double.MIN_VALUE, 1));
+    Quantizer tiny = new Quantizer(32, 1e-290, 1);
+    assertEquals(-1e-290, tiny.decodeSum(tiny.encode(new double[] {-1e-290}, rnd("t")))[0], 1e-299);
     Quantizer q = new Quantizer(32, 1, 10);
     for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
       assertThrows(IllegalArgumentException.class, () -> q.encode(new double[] {0, bad}, rnd("x")));
