@@ -835,10 +835,12 @@ public final class LedgerAudit {
         || u.getPrivacyMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED) {
       double q = u.getSamplingRate();
       double z = u.getNoiseMultiplier();
-      if (!(q > 0 && q <= 1) || !(z > 0) || Double.isInfinite(z) || u.getSteps() == 0
+      // steps is a uint64: one of 2^63 or more reads as a negative long, and is as invalid as 0.
+      if (!(q > 0 && q <= 1) || !(z > 0) || Double.isInfinite(z) || u.getSteps() <= 0
           || !(u.getClipNorm() > 0) || Double.isInfinite(u.getClipNorm()) || !(delta > 0 && delta < 1)) {
         throw new CorruptLedgerException(index, "data use by '" + id + "' records invalid mechanism parameters"
-            + " (q=" + q + ", z=" + z + ", steps=" + u.getSteps() + ", clip=" + u.getClipNorm() + ", δ=" + delta + ")");
+            + " (q=" + q + ", z=" + z + ", steps=" + Long.toUnsignedString(u.getSteps()) + ", clip="
+            + u.getClipNorm() + ", δ=" + delta + ")");
       }
       boolean classic;
       switch (u.getAccountant()) {
@@ -847,12 +849,18 @@ public final class LedgerAudit {
         default -> throw new CorruptLedgerException(index, "unknown accountant '" + u.getAccountant() + "'");
       }
       String key = q + "/" + z + "/" + u.getSteps();
-      RdpAccountant one = singleUse.computeIfAbsent(key,
-          k -> new RdpAccountant().composeSampledGaussian(q, z, u.getSteps()));
-      site.accountant.compose(one);
-      roundEps = classic ? one.epsilonClassic(delta) : one.epsilon(delta);
-      cumulative = site.unprotected ? Double.POSITIVE_INFINITY
-          : classic ? site.accountant.epsilonClassic(delta) : site.accountant.epsilon(delta);
+      try {
+        RdpAccountant one = singleUse.computeIfAbsent(key,
+            k -> new RdpAccountant().composeSampledGaussian(q, z, u.getSteps()));
+        site.accountant.compose(one);
+        roundEps = classic ? one.epsilonClassic(delta) : one.epsilon(delta);
+        cumulative = site.unprotected ? Double.POSITIVE_INFINITY
+            : classic ? site.accountant.epsilonClassic(delta) : site.accountant.epsilon(delta);
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        // Parameters no real mechanism uses (the accountant's numerics give up): the entry's fault.
+        throw new CorruptLedgerException(index, "data use by '" + id + "' records mechanism parameters that cannot"
+            + " be accounted (q=" + q + ", z=" + z + ", steps=" + u.getSteps() + "): " + e.getMessage());
+      }
     } else {
       throw new CorruptLedgerException(index, "data use by '" + id + "' has no privacy mode");
     }

@@ -113,4 +113,32 @@ class PrivacyAuditTest {
     assertTrue(assertThrows(CorruptLedgerException.class, () -> LedgerAudit.verify(dir)).getMessage()
         .contains("records invalid mechanism parameters"));
   }
+
+  /** steps is a uint64: 2^64 − 1 reads as −1 in Java, and must be refused like 0, not crash the accountant. */
+  @Test
+  void stepsBeyondTheSignedRangeAreRefusedNamingTheEntry() throws Exception {
+    try (Ledger l = ledger(10)) {
+      round(l, 1, local(1, 0.01, 1.1, -1L).setAccountant("rdp").build());
+    }
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, () -> LedgerAudit.verify(dir));
+    assertEquals(3, e.entryIndex());
+    assertTrue(e.getMessage().contains("records invalid mechanism parameters"), e.getMessage());
+    assertTrue(e.getMessage().contains("steps=18446744073709551615"), e.getMessage());
+  }
+
+  /**
+   * A noise multiplier far outside any real use (10^8, where the accountant's series needs care)
+   * recorded with a made-up ε: whatever the accountant makes of it, the audit fails naming the
+   * entry with a typed exception — never an unchecked one out of the accountant.
+   */
+  @Test
+  void extremeMechanismParametersFailNamingTheEntry() throws Exception {
+    try (Ledger l = ledger(10)) {
+      round(l, 1, local(1, 0.01, 1e8, 10).setAccountant("rdp").setRoundEpsilon(1).setCumulativeEpsilon(1).build());
+    }
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, () -> LedgerAudit.verify(dir));
+    assertEquals(3, e.entryIndex());
+    assertTrue(e.getMessage().contains("cannot be accounted") || e.getMessage().contains("recomputes to"),
+        e.getMessage());
+  }
 }
