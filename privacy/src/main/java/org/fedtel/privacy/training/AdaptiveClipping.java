@@ -11,6 +11,15 @@ import org.fedtel.privacy.noise.GaussianNoise;
  * whose update norm was ≤ C. The count gets Gaussian noise σ_b; the update noise multiplier is
  * reduced to z_Δ = (z⁻² − (2σ_b)⁻²)^(−1/2) so that the joint release costs exactly a Gaussian
  * mechanism with multiplier z (account with {@link RdpAccountant#composeAdaptiveClipping}).
+ *
+ * <p>That accounting gives the count sensitivity 1/2 (§3.1), which holds only if each site
+ * contributes its indicator centred, b_i − 1/2 ∈ {−1/2, +1/2}: adding or removing one site then moves
+ * the noised sum by exactly 1/2, where an uncentred 0/1 count would move it by 1. So
+ * {@link #indicator} returns the centred value, the noise goes on Σ(b_i − 1/2), and the fraction is
+ * read as b̄ = (Σ(b_i − 1/2) + N(0, σ_b²))/m + 1/2 with m the <em>expected</em> number of sites, a
+ * public constant (TF-Privacy's QuantileEstimatorQuery does the same with expected_num_records).
+ * The realised number of sites must not be used for m: under add/remove adjacency it is itself
+ * private.
  */
 public final class AdaptiveClipping {
   private final double targetQuantile;
@@ -61,26 +70,39 @@ public final class AdaptiveClipping {
     return clippedCountStddev;
   }
 
-  /** A site's indicator: 1 if its update norm is within the current clip norm, else 0. */
+  /**
+   * A site's centred indicator b_i − 1/2: +1/2 if its update norm is within the current clip norm,
+   * else −1/2. Sum these (locally or by secure aggregation); never the uncentred 0/1 value.
+   */
   public double indicator(double updateNorm) {
-    return updateNorm <= clipNorm ? 1 : 0;
+    return updateNorm <= clipNorm ? 0.5 : -0.5;
   }
 
-  /** Server side: adds N(0, σ_b²) to the sum of indicators of {@code sites} sites and updates C. */
-  public double update(double indicatorSum, int sites, RandomGenerator random) {
-    double noisy = new GaussianNoise(random).addNoise(indicatorSum, clippedCountStddev);
-    return updateFromNoisySum(noisy, sites);
+  /**
+   * Server side: adds N(0, σ_b²) to the sum of centred indicators {@link #indicator} and updates C.
+   *
+   * @param expectedSites m, the expected number of sites per round (public; see the class comment)
+   */
+  public double update(double centredIndicatorSum, double expectedSites, RandomGenerator random) {
+    double noisy = new GaussianNoise(random).addNoise(centredIndicatorSum, clippedCountStddev);
+    return updateFromNoisySum(noisy, expectedSites);
   }
 
-  /** Updates C from an already-noised indicator sum (e.g. aggregated with distributed noise). */
-  public double updateFromNoisySum(double noisyIndicatorSum, int sites) {
-    if (sites < 1) {
-      throw new IllegalArgumentException("sites must be >= 1, got " + sites);
+  /**
+   * Updates C from an already-noised sum of centred indicators (e.g. aggregated with distributed
+   * noise of std σ_b).
+   *
+   * @param expectedSites m, the expected number of sites per round (public; see the class comment)
+   */
+  public double updateFromNoisySum(double noisyCentredIndicatorSum, double expectedSites) {
+    if (!(expectedSites > 0) || Double.isInfinite(expectedSites)) {
+      throw new IllegalArgumentException("expected sites must be finite and > 0, got " + expectedSites);
     }
-    if (!Double.isFinite(noisyIndicatorSum)) {
-      throw new IllegalArgumentException("indicator sum is not finite: " + noisyIndicatorSum);
+    if (!Double.isFinite(noisyCentredIndicatorSum)) {
+      throw new IllegalArgumentException("indicator sum is not finite: " + noisyCentredIndicatorSum);
     }
-    double fraction = noisyIndicatorSum / sites;
+    // Adding back 1/2 (= m/2 on the sum) is post-processing with a public constant.
+    double fraction = noisyCentredIndicatorSum / expectedSites + 0.5;
     clipNorm *= Math.exp(-learningRate * (fraction - targetQuantile));
     return clipNorm;
   }

@@ -109,6 +109,46 @@ class TrainingTest {
   }
 
   @Test
+  void removingOneSiteMovesTheNoisedCountByOneHalf() {
+    // composeAdaptiveClipping gives the clipped count sensitivity 1/2 (Andrew et al. 2021, §3.1): one
+    // site's presence may move the noised count by 1/2, not by 1 as an uncentred 0/1 count would.
+    double eta = 0.2;
+    int m = 100;
+    SplittableRandom data = new SplittableRandom(9);
+    double[] norms = new double[m];
+    for (int i = 0; i < m; i++) {
+      norms[i] = Math.abs(data.nextGaussian());
+    }
+    int inside = -1;
+    int outside = -1;
+    for (int i = 0; i < m; i++) {
+      if (norms[i] <= 1.0 && inside < 0) {
+        inside = i;
+      } else if (norms[i] > 1.0 && outside < 0) {
+        outside = i;
+      }
+    }
+    for (int removed : new int[] {inside, outside}) {
+      AdaptiveClipping with = new AdaptiveClipping(1.0, 0.5, eta, 0.51, 1.0);
+      AdaptiveClipping without = new AdaptiveClipping(1.0, 0.5, eta, 0.51, 1.0);
+      double sumWith = 0;
+      double sumWithout = 0;
+      for (int i = 0; i < m; i++) {
+        double b = with.indicator(norms[i]);
+        sumWith += b;
+        if (i != removed) {
+          sumWithout += b;
+        }
+      }
+      // Same noise draw for both; C' = C·exp(−η(noisy/m + const)), so the noised sums differ by
+      // m·ln(C'_without/C'_with)/η.
+      double cWith = with.update(sumWith, m, new SplittableRandom(1));
+      double cWithout = without.update(sumWithout, m, new SplittableRandom(1));
+      assertEquals(0.5, Math.abs(m * Math.log(cWithout / cWith) / eta), 1e-9, "removed site " + removed);
+    }
+  }
+
+  @Test
   void distributedDpRoundTripWithDropouts() {
     int d = 100;
     int sites = 10;
