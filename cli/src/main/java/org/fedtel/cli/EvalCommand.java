@@ -15,6 +15,7 @@ import org.fedtel.telemetry.eval.NabEvaluation;
 import org.fedtel.telemetry.eval.NabEvaluation.Detector;
 import org.fedtel.telemetry.eval.NabScorer;
 import org.fedtel.telemetry.features.WindowSet;
+import org.fedtel.telemetry.features.WindowSpec;
 import org.fedtel.telemetry.io.NabWindows;
 import org.fedtel.telemetry.io.TelemetryFormatException;
 import org.fedtel.telemetry.io.TimeWindow;
@@ -60,8 +61,9 @@ final class EvalCommand implements Callable<Integer> {
         throw new UserException("unknown detector '" + d + "' (expected autoencoder, gaussian or iforest)");
       }
     }
-    if (windowLength < 1 || epochs < 1 || !(percentile > 0 && percentile <= 100)) {
-      throw new UserException("--window and --epochs must be >= 1 and --percentile in (0, 100]");
+    if (windowLength < 1 || windowLength > WindowSpec.MAX_LENGTH || epochs < 1 || !(percentile > 0 && percentile <= 100)) {
+      throw new UserException("--window must be in [1, " + WindowSpec.MAX_LENGTH
+          + "], --epochs >= 1 and --percentile in (0, 100]");
     }
     List<Path> files = files();
     NabWindows labels = null;

@@ -238,6 +238,13 @@ public final class AnomalyModel {
       }
       int length = in.readInt();
       int step = in.readInt();
+      // checked before anything is allocated: Windower buffers `length` samples per node
+      if (length < 1 || length > WindowSpec.MAX_LENGTH) {
+        throw new ModelFormatException("bad window length " + length + " (must be in [1, " + WindowSpec.MAX_LENGTH + "])");
+      }
+      if (step < 1 || step > WindowSpec.MAX_LENGTH) {
+        throw new ModelFormatException("bad window step " + step + " (must be in [1, " + WindowSpec.MAX_LENGTH + "])");
+      }
       FeatureMode mode = enumAt(FeatureMode.values(), in.readUnsignedByte(), "feature mode");
       int nm = in.readInt();
       if (nm < 1 || nm > MAX_METRICS) {

@@ -134,10 +134,31 @@ class DetectorTest {
     }
     assertTrue(assertThrows(ModelFormatException.class, () -> AnomalyModel.decode(nanThreshold)).getMessage()
         .contains("threshold is not finite"));
+    // window length and step sit at bytes 6..13; a tiny file must not set a window that exhausts memory
+    for (int[] lengthStep : new int[][] {{Integer.MAX_VALUE, 1}, {WindowSpec.MAX_LENGTH + 1, 1}, {0, 1},
+        {-1, 1}, {1, Integer.MAX_VALUE}, {1, WindowSpec.MAX_LENGTH + 1}, {1, 0}}) {
+      byte[] window = good.clone();
+      java.nio.ByteBuffer.wrap(window, 6, 8).putInt(lengthStep[0]).putInt(lengthStep[1]);
+      String what = lengthStep[0] != 1 ? "bad window length " + lengthStep[0] : "bad window step " + lengthStep[1];
+      String msg = assertThrows(ModelFormatException.class, () -> AnomalyModel.decode(window)).getMessage();
+      assertTrue(msg.contains(what), msg);
+    }
     byte[] badError = good.clone();
     badError[good.length - 9] = 9;
     assertTrue(assertThrows(ModelFormatException.class, () -> AnomalyModel.decode(badError)).getMessage()
         .contains("unknown reconstruction error code 9"));
+  }
+
+  @Test
+  void windowBufferIsBoundedInEveryMode() {
+    for (FeatureMode mode : FeatureMode.values()) {
+      WindowSpec longest = new WindowSpec(WindowSpec.MAX_LENGTH, 1, mode);
+      longest.featureCount(WindowSpec.MAX_VALUES / WindowSpec.MAX_LENGTH);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> longest.featureCount(WindowSpec.MAX_VALUES / WindowSpec.MAX_LENGTH + 1), mode.toString());
+      assertTrue(e.getMessage().contains("100000 samples x 501 metrics"), e.getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> new WindowSpec(WindowSpec.MAX_LENGTH + 1, 1, FeatureMode.RAW));
   }
 
   @Test
