@@ -63,6 +63,8 @@ public final class Federation {
   private final List<Long> statisticsRounds = new ArrayList<>();
   /** Charges recorded before this engine started (read from the log at the first hello). */
   private Map<String, List<org.fedtel.privacy.accounting.SampledGaussian>> restoredCharges;
+  /** Sites recorded budget-exhausted before this engine started (read with {@link #restoredCharges}). */
+  private java.util.Set<String> restoredExhausted;
 
   /**
    * Creates the engine, resuming from {@code store} if it holds a state. A round that was started
@@ -155,8 +157,17 @@ public final class Federation {
     Hello hello = envelope.getHello();
     SiteRecord site = sites.get(siteId);
     if (site == null) {
-      site = new SiteRecord(siteId, hello, settings.delta());
+      FederationLog.EnrolledBudget before = log.enrolledBudget(siteId);
       log.siteEnrolled(siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta()); // may refuse: then nothing changes
+      FederationLog.EnrolledBudget enrolled = before != null ? before : log.enrolledBudget(siteId);
+      if (before != null && settings.privacyMode() != org.fedtel.protocol.v1.PrivacyMode.PRIVACY_MODE_NONE
+          && (before.epsilon() != hello.getBudgetEpsilon() || before.delta() != hello.getBudgetDelta())) {
+        // The enrolled budget binds (the auditor checks every spend against it, DESIGN.md section 4);
+        // a larger one declared later would let this coordinator overspend it.
+        logger.warn("site '{}' declares budget (epsilon {}, delta {}) but was enrolled with (epsilon {}, delta {}): keeping the enrolled one",
+            siteId, hello.getBudgetEpsilon(), hello.getBudgetDelta(), before.epsilon(), before.delta());
+      }
+      site = new SiteRecord(siteId, hello, enrolled, settings.delta());
       restoreSpend(site);
       sites.put(siteId, site);
     } else {
@@ -185,10 +196,18 @@ public final class Federation {
     return out;
   }
 
-  /** A site first seen since this engine started: charge what the log says it has already spent. */
+  /**
+   * A site first seen since this engine started: charge what the log says it has already spent, and
+   * keep it out of every round if the log says its budget was exhausted.
+   */
   private void restoreSpend(SiteRecord site) {
     if (restoredCharges == null) {
       restoredCharges = log.recordedCharges();
+      restoredExhausted = log.exhaustedSites();
+    }
+    if (restoredExhausted.contains(site.id)) {
+      // Recorded exhausted: the auditor refuses any later data use of it, whatever it declares now.
+      site.exhausted = true;
     }
     for (org.fedtel.privacy.accounting.SampledGaussian event : restoredCharges.getOrDefault(site.id, List.of())) {
       try {

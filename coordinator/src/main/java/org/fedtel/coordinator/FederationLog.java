@@ -38,6 +38,25 @@ public interface FederationLog {
     return java.util.Map.of();
   }
 
+  /** A site's budget as recorded when it was first enrolled. */
+  record EnrolledBudget(double epsilon, double delta) {}
+
+  /**
+   * The budget {@code siteId} was enrolled with, which binds it for good (the auditor checks every
+   * spend against it), or null if this log holds no enrolment of it (a log that keeps nothing).
+   */
+  default EnrolledBudget enrolledBudget(String siteId) {
+    return null;
+  }
+
+  /**
+   * The sites with a budget-exhausted record, so that a restarted coordinator never samples them
+   * again (the auditor refuses any data use after one). A log that keeps nothing returns none.
+   */
+  default java.util.Set<String> exhaustedSites() {
+    return java.util.Set.of();
+  }
+
   /**
    * Whether the log holds a data use of {@code siteId} in {@code round}: the answer to a site that
    * charged a round without learning its outcome ({@code Hello.unconfirmed_rounds}). A log that keeps

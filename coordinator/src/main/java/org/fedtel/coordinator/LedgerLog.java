@@ -109,14 +109,41 @@ public final class LedgerLog implements FederationLog {
   }
 
   private boolean alreadyEnrolled(String siteId) {
+    return enrolment(siteId) != null;
+  }
+
+  /** The site's SiteEnrolled entry, or null. */
+  private SiteEnrolled enrolment(String siteId) {
     try {
       for (long i = ledger.size() - 1; i >= 1; i--) {
         Entry e = Entry.parseFrom(ledger.entry(i));
         if (e.hasSiteEnrolled() && e.getSiteEnrolled().getSiteId().equals(siteId)) {
-          return true;
+          return e.getSiteEnrolled();
         }
       }
-      return false;
+      return null;
+    } catch (IOException ex) {
+      throw new UncheckedIOException("ledger read failed", ex);
+    }
+  }
+
+  @Override
+  public EnrolledBudget enrolledBudget(String siteId) {
+    SiteEnrolled s = enrolment(siteId);
+    return s == null ? null : new EnrolledBudget(s.getBudgetEpsilon(), s.getBudgetDelta());
+  }
+
+  @Override
+  public java.util.Set<String> exhaustedSites() {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    try {
+      for (long i = 1; i < ledger.size(); i++) {
+        Entry e = Entry.parseFrom(ledger.entry(i));
+        if (e.hasBudgetExhausted()) {
+          out.add(e.getBudgetExhausted().getSiteId());
+        }
+      }
+      return out;
     } catch (IOException ex) {
       throw new UncheckedIOException("ledger read failed", ex);
     }

@@ -13,6 +13,7 @@ import org.fedtel.coordinator.strategy.AggregatedUpdate;
 import org.fedtel.coordinator.strategy.FitInstructions;
 import org.fedtel.coordinator.strategy.SiteFailure;
 import org.fedtel.coordinator.strategy.Strategy;
+import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.privacy.accounting.BudgetExceededException;
 import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
@@ -438,8 +439,19 @@ final class Round {
           if (dataUses.contains(siteId)) {
             throw new RejectedMessageException(Reason.UNEXPECTED_MESSAGE, "second data-use record from '" + siteId + "' in round " + number);
           }
+          SampledGaussian event = charges.get(siteId);
+          checkDataUse(siteId, e.getDataUse(), event);
           log.dataUse(number, siteId, e.getDataUse());
           dataUses.add(siteId);
+          if (event != null) {
+            // Charged once, when the use is recorded: the ledger and the auditor count it from now on,
+            // whether or not the masked input ever arrives.
+            try {
+              sites.get(siteId).spend(event);
+            } catch (BudgetExceededException ex) {
+              throw new IllegalStateException("site '" + siteId + "' was checked against its budget before the record", ex);
+            }
+          }
           return;
         }
         expect(e, e.hasMaskedInput(), "MaskedInput or DataUseRecord");
@@ -472,6 +484,66 @@ final class Round {
     }
     waiting.remove(siteId);
     answered.add(siteId);
+  }
+
+  /**
+   * Refuses a data-use record whose mechanism is not the one this round set for the site: the
+   * coordinator countersigns the record, and the auditor recomputes the site's spend from exactly
+   * these fields (DESIGN.md section 4), so a record stating less noise, a lower sampling rate or fewer
+   * steps than the round used would make the ledger understate what the site spent. Doubles are
+   * compared exactly: the site computes its charge with the same formula over the same inputs
+   * (Round.charge and the site's DpSgdSchedule, or DistributedDp over the round's PrivacyParams),
+   * and the clip norm and z are copied from the RoundStart. δ may be smaller than the site's
+   * enrolled δ (that only raises the recorded ε), never larger: the auditor's rule.
+   */
+  private void checkDataUse(String siteId, org.fedtel.protocol.v1.DataUseRecord record, SampledGaussian event)
+      throws RejectedMessageException {
+    DataUseBody body;
+    try {
+      body = DataUseBody.parseFrom(record.getRecord());
+    } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, "data-use record of '" + siteId + "' is malformed");
+    }
+    PrivacyParams round = privacyFor(null);
+    org.fedtel.ledger.v1.PrivacyMode mode = switch (round.getMode()) {
+      case PRIVACY_MODE_LOCAL -> org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_LOCAL;
+      case PRIVACY_MODE_DISTRIBUTED -> org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_DISTRIBUTED;
+      default -> org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_NONE;
+    };
+    String prefix = "data-use record of '" + siteId + "' in round " + number + " ";
+    if (body.getPrivacyMode() != mode) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "states privacy mode " + body.getPrivacyMode()
+          + ", the round's is " + mode);
+    }
+    if (event == null) {
+      return; // mode none: no mechanism, nothing charged
+    }
+    List<String> wrong = new ArrayList<>();
+    if (body.getSamplingRate() != event.samplingRate()) {
+      wrong.add("sampling rate " + body.getSamplingRate() + " (round: " + event.samplingRate() + ")");
+    }
+    if (body.getNoiseMultiplier() != event.noiseMultiplier()) {
+      wrong.add("noise multiplier " + body.getNoiseMultiplier() + " (round: " + event.noiseMultiplier() + ")");
+    }
+    if (body.getSteps() != event.steps()) {
+      wrong.add("steps " + Long.toUnsignedString(body.getSteps()) + " (round: " + event.steps() + ")");
+    }
+    if (body.getClipNorm() != round.getClipNorm()) {
+      wrong.add("clip norm " + body.getClipNorm() + " (round: " + round.getClipNorm() + ")");
+    }
+    double maxDelta = sites.get(siteId).recordDeltaLimit();
+    if (!(body.getDelta() > 0 && body.getDelta() <= maxDelta)) {
+      wrong.add("delta " + body.getDelta() + " (must be > 0 and at most the enrolled " + maxDelta + ")");
+    }
+    if (!wrong.isEmpty()) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "does not state the round's mechanism: "
+          + String.join(", ", wrong));
+    }
+    String refusal = sites.get(siteId).refusal(event);
+    if (refusal != null) {
+      // Checked at sampling and budgets do not change after enrolment: not reachable by a site's doing.
+      throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "would overspend: " + refusal);
+    }
   }
 
   private void expect(Envelope e, boolean ok, String what) throws RejectedMessageException {
@@ -546,17 +618,6 @@ final class Round {
           return abort("secure aggregation: " + e.getMessage());
         }
         droppedAfterShares = List.copyOf(req.getDroppedList());
-        for (String id : done) {
-          SampledGaussian event = charges.get(id);
-          if (event != null) {
-            try {
-              sites.get(id).spend(event);
-            } catch (BudgetExceededException e) {
-              // Checked at sampling; only reachable if budgets changed mid-round. Keep the input out.
-              return abort("site '" + id + "': " + e.getMessage());
-            }
-          }
-        }
         for (String id : done) {
           out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setUnmaskRequest(req)));
         }

@@ -21,13 +21,26 @@ final class SiteRecord {
   byte[] certificate = new byte[0];
   private final PrivacyBudget budget;
 
-  SiteRecord(String id, Hello hello, double settingsDelta) {
+  /** The largest δ this site's data-use records may state: its enrolled δ (the auditor's limit). */
+  private final double recordDeltaLimit;
+
+  /**
+   * @param enrolled the budget the log holds for the site from its first enrolment, which binds it
+   *     (the auditor checks the spend against it); null if the log keeps none: then the Hello's
+   */
+  SiteRecord(String id, Hello hello, FederationLog.EnrolledBudget enrolled, double settingsDelta) {
     this.id = id;
     this.exampleCount = hello.getExampleCount();
-    double eps = hello.getBudgetEpsilon();
-    double delta = hello.getBudgetDelta() > 0 ? hello.getBudgetDelta() : settingsDelta;
+    double eps = enrolled != null ? enrolled.epsilon() : hello.getBudgetEpsilon();
+    double declaredDelta = enrolled != null ? enrolled.delta() : hello.getBudgetDelta();
+    double delta = declaredDelta > 0 ? declaredDelta : settingsDelta;
+    this.recordDeltaLimit = enrolled != null ? enrolled.delta() : delta;
     // A site that declares no budget (or an infinite one) is accounted but never refused.
     this.budget = eps > 0 && Double.isFinite(eps) && delta > 0 && delta < 1 ? new PrivacyBudget(eps, delta) : null;
+  }
+
+  double recordDeltaLimit() {
+    return recordDeltaLimit;
   }
 
   void update(Hello hello) {
