@@ -16,11 +16,17 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetSocketAddress;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.fedtel.crypto.CertifiedSite;
+import org.fedtel.crypto.ConsortiumTrust;
+import org.fedtel.crypto.RevocationList;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.Envelope;
@@ -75,16 +81,60 @@ public final class SiteClient implements AutoCloseable {
     this.backoff = minBackoffMillis;
   }
 
-  /** TLS 1.3 with the site's certificate, trusting only the consortium CA for the coordinator. */
+  /**
+   * TLS 1.3 with the site's certificate. The server must present either one of {@code trusted} itself
+   * (a pinned coordinator certificate) or a certificate that a {@code trusted} consortium CA issued to
+   * the coordinator: a certificate the CA issued to a site is refused at the handshake, or any member
+   * could serve as the coordinator.
+   */
   public static SslContext tls(PrivateKey key, X509Certificate[] chain, X509Certificate... trusted) throws SSLException {
-    // No host-name check: the coordinator is identified by a certificate of the consortium CA
-    // (the only trust anchor), not by a DNS name, so sites can reach it by any address.
-    return SslContextBuilder.forClient().keyManager(key, chain).trustManager(trusted)
-        .endpointIdentificationAlgorithm(null).protocols("TLSv1.3").build();
+    X509Certificate[] anchors = trusted.clone();
+    return tls(key, chain, new CoordinatorTrustManager(CoordinatorTrustManager.pkix(anchors), leaf -> {
+      CertificateException last = null;
+      for (X509Certificate anchor : anchors) {
+        if (anchor.equals(leaf)) {
+          return; // pinned
+        }
+        try {
+          requireCoordinator(ConsortiumTrust.of(anchor, Clock.systemUTC()).verify(leaf));
+          return;
+        } catch (CertificateException e) {
+          last = e;
+        }
+      }
+      throw last != null ? last : new CertificateException("no trusted certificate");
+    }));
   }
 
-  /** As above, with a trust manager of one's own (e.g. one that also checks a revocation list). */
-  public static SslContext tls(PrivateKey key, X509Certificate[] chain, javax.net.ssl.TrustManager trust) throws SSLException {
+  /**
+   * TLS 1.3 with the site's certificate and the consortium's trust (and its revocation list, if not
+   * null): the server's certificate must be one the CA issued to the coordinator and, if
+   * {@code coordinator} is not null (the coordinator certificate the site's configuration names),
+   * exactly that certificate.
+   */
+  public static SslContext tls(PrivateKey key, X509Certificate[] chain, ConsortiumTrust trust, RevocationList revocations,
+                               X509Certificate coordinator) throws SSLException {
+    X509ExtendedTrustManager chains = revocations == null ? trust.trustManager() : trust.trustManager(revocations);
+    return tls(key, chain, new CoordinatorTrustManager(chains, leaf -> {
+      CertifiedSite member = trust.verify(leaf);
+      requireCoordinator(member);
+      if (coordinator != null && !coordinator.equals(leaf)) {
+        throw new CertificateException("the server's coordinator certificate (serial " + leaf.getSerialNumber().toString(16)
+            + ") is not the one this site is configured with (serial " + coordinator.getSerialNumber().toString(16) + ")");
+      }
+    }));
+  }
+
+  private static void requireCoordinator(CertifiedSite member) throws CertificateException {
+    if (!member.coordinator()) {
+      throw new CertificateException("the server presents the certificate of site '" + member.siteId()
+          + "', not the coordinator's");
+    }
+  }
+
+  private static SslContext tls(PrivateKey key, X509Certificate[] chain, CoordinatorTrustManager trust) throws SSLException {
+    // No host-name check: the coordinator is identified by its certificate (the CA's coordinator
+    // certificate, or a pinned one), not by a DNS name, so sites can reach it by any address.
     return SslContextBuilder.forClient().keyManager(key, chain).trustManager(trust)
         .endpointIdentificationAlgorithm(null).protocols("TLSv1.3").build();
   }
