@@ -195,20 +195,64 @@ public final class TelemetryCsv {
     if (s.isEmpty() || s.equalsIgnoreCase("nan") || s.equalsIgnoreCase("na") || s.equalsIgnoreCase("null")) {
       return Double.NaN;
     }
-    double v;
-    try {
-      v = Double.parseDouble(s);
-    } catch (NumberFormatException e) {
-      throw new TelemetryFormatException(name, line, col, "value \"" + s + "\" is not a number");
+    if (!isDecimal(s)) {
+      String unsigned = s.charAt(0) == '+' || s.charAt(0) == '-' ? s.substring(1) : s;
+      boolean infinite = unsigned.equalsIgnoreCase("infinity") || unsigned.equalsIgnoreCase("inf");
+      throw new TelemetryFormatException(name, line, col,
+          "value \"" + s + "\" is not " + (infinite ? "finite" : "a number"));
     }
+    double v = Double.parseDouble(s); // cannot fail: s is decimal notation
     if (!Double.isFinite(v)) {
       throw new TelemetryFormatException(name, line, col, "value \"" + s + "\" is not finite");
     }
-    char last = s.charAt(s.length() - 1);
-    if (last == 'd' || last == 'D' || last == 'f' || last == 'F') {
-      throw new TelemetryFormatException(name, line, col, "value \"" + s + "\" is not a number");
-    }
     return v;
+  }
+
+  /**
+   * Plain decimal notation: optional sign, digits with an optional point (at least one digit), an
+   * optional exponent {@code e|E [sign] digits}. Double.parseDouble also takes hexadecimal floats
+   * ({@code 0x1p3}), Java suffixes ({@code 2d}) and {@code Infinity}, none of which is telemetry.
+   */
+  private static boolean isDecimal(String s) {
+    int i = 0;
+    int n = s.length();
+    if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+      i++;
+    }
+    int digits = 0;
+    while (i < n && isDigit(s.charAt(i))) {
+      i++;
+      digits++;
+    }
+    if (i < n && s.charAt(i) == '.') {
+      i++;
+      while (i < n && isDigit(s.charAt(i))) {
+        i++;
+        digits++;
+      }
+    }
+    if (digits == 0) {
+      return false;
+    }
+    if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+      i++;
+      if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) {
+        i++;
+      }
+      int expDigits = 0;
+      while (i < n && isDigit(s.charAt(i))) {
+        i++;
+        expDigits++;
+      }
+      if (expDigits == 0) {
+        return false;
+      }
+    }
+    return i == n;
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   /** Splits one CSV line (RFC 4180 quoting, no line breaks inside quotes); returns the field count. */

@@ -1,5 +1,6 @@
 package org.fedtel.telemetry.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -79,6 +80,10 @@ class TelemetryCsvTest {
       not a number                |timestamp,a,b\\n1,2,abc|                              t.csv:2:5: value "abc" is not a number
       infinity                    |timestamp,a\\n1,Infinity|                             t.csv:2:3: value "Infinity" is not finite
       java float suffix           |timestamp,a\\n1,2d|                                   t.csv:2:3: value "2d" is not a number
+      hex float                   |timestamp,a\\n1,0x1p3|                                t.csv:2:3: value "0x1p3" is not a number
+      signed hex float            |timestamp,a\\n1,-0X1.8P1|                             t.csv:2:3: value "-0X1.8P1" is not a number
+      huge hex float              |timestamp,a\\n1,0x1p9999|                             t.csv:2:3: value "0x1p9999" is not a number
+      exponent without digits     |timestamp,a\\n1,1e|                                   t.csv:2:3: value "1e" is not a number
       bad timestamp               |timestamp,a\\n2024-13-01T00:00:00,1|                  t.csv:2:1: timestamp "2024-13-01T00:00:00" is neither
       empty timestamp             |timestamp,a\\n,1|                                     t.csv:2:1: empty timestamp
       time goes back              |timestamp,a\\n5,1\\n5,1\\n4,1|                        t.csv:4:1: timestamp 4 goes back in time
@@ -94,6 +99,12 @@ class TelemetryCsvTest {
     TelemetryFormatException e = assertThrows(TelemetryFormatException.class,
         () -> TelemetryCsv.read(Path.of("t.csv"), new StringReader(text), (r, n, t, v, l) -> { }));
     assertTrue(e.getMessage().startsWith(expected.trim()), name + ": got \"" + e.getMessage() + "\"");
+  }
+
+  @Test
+  void decimalNotationsAreValues() throws Exception {
+    List<Row> rows = read("timestamp,a,b,c,d,e,f\n1,1e3,-.5,+2.,1E-2,007,-0\n", new ArrayList<>());
+    assertArrayEquals(new double[] {1000, -0.5, 2, 0.01, 7, -0.0}, rows.get(0).v());
   }
 
   @Test
