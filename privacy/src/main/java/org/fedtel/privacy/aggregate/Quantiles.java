@@ -113,19 +113,26 @@ public final class Quantiles {
   public static final class Builder extends AggregateBuilder.Bounded<Builder> {
     private int branching = 16;
     private int height = 4;
+    private boolean treeSet;
 
     private Builder() {
       super("Quantiles");
     }
 
-    /** Tree shape (default 16 and 4); at most 2^24 leaves. */
+    /** Tree shape (default 16 and 4); at most 2^24 leaves. Settable once. */
     public Builder tree(int branchingFactor, int treeHeight) {
-      if (branchingFactor < 2 || treeHeight < 1 || treeHeight * (32 - Integer.numberOfLeadingZeros(branchingFactor - 1)) > 24) {
+      if (treeSet) {
+        throw new IllegalStateException("Quantiles: tree already set to " + branching + "^" + height);
+      }
+      int bits = 32 - Integer.numberOfLeadingZeros(branchingFactor - 1); // ⌈log2 branching⌉
+      // In long: treeHeight·bits overflows int for heights near 2^31.
+      if (branchingFactor < 2 || treeHeight < 1 || (long) treeHeight * bits > 24) {
         throw new IllegalArgumentException("Quantiles: need branching >= 2, height >= 1 and at most 2^24 leaves, got "
             + branchingFactor + "^" + treeHeight);
       }
       branching = branchingFactor;
       height = treeHeight;
+      treeSet = true;
       return this;
     }
 

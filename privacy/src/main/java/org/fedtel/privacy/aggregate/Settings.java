@@ -34,6 +34,12 @@ final class Settings {
     if (!Double.isFinite(lo) || !Double.isFinite(hi) || !(lo < hi)) {
       throw new IllegalArgumentException(what + ": bounds must be finite with lower < upper, got [" + lo + ", " + hi + "]");
     }
+    // The aggregates centre on the midpoint and scale by the width; an infinite width would only
+    // fail in computeResult(), after the result (and the budget) is taken.
+    if (Double.isInfinite(hi - lo)) {
+      throw new IllegalArgumentException(what + ": bounds width upper - lower overflows to infinity, got ["
+          + lo + ", " + hi + "]");
+    }
     lower = lo;
     upper = hi;
   }

@@ -27,6 +27,30 @@ class AggregateTest {
   }
 
   @Test
+  void treeShapeIsCheckedWithoutOverflowAndSettableOnce() {
+    // 2^30 levels · 4 bits per level overflows int to 0: it passed the 2^24-leaves check and build()
+    // ran out of memory.
+    assertThrows(IllegalArgumentException.class, () -> Quantiles.builder().tree(16, 1 << 30));
+    assertThrows(IllegalArgumentException.class, () -> Quantiles.builder().tree(Integer.MAX_VALUE, Integer.MAX_VALUE));
+    assertThrows(IllegalStateException.class, () -> Quantiles.builder().tree(4, 3).tree(16, 4), "set once");
+    Quantiles q = Quantiles.builder().tree(2, 24).epsilon(1).bounds(0, 1).random(rng(1)).build();
+    q.addEntry(0.25);
+    assertEquals(0.25, q.computeResult().quantile(0.5), 0.5, "the largest allowed tree still builds");
+  }
+
+  @Test
+  void boundsWhoseWidthOverflowsAreRejectedBySetter() {
+    // The width 2e308 is infinite: it used to fail only in computeResult(), after the result was taken.
+    assertThrows(IllegalArgumentException.class, () -> BoundedMean.builder().bounds(-1e308, 1e308));
+    assertThrows(IllegalArgumentException.class, () -> BoundedSum.builder().bounds(-1e308, 1e308));
+    assertThrows(IllegalArgumentException.class, () -> BoundedVariance.builder().bounds(-1e308, 1e308));
+    assertThrows(IllegalArgumentException.class, () -> Quantiles.builder().bounds(-Double.MAX_VALUE, Double.MAX_VALUE));
+    BoundedMean m = BoundedMean.builder().epsilon(1000).bounds(-1e307, 1e307).random(rng(2)).build();
+    m.addEntry(0);
+    assertTrue(Double.isFinite(m.computeResult()), "a wide but finite width is accepted");
+  }
+
+  @Test
   void resultTakenExactlyOnce() {
     Count c = Count.builder().epsilon(1).random(rng(1)).build();
     c.increment();
