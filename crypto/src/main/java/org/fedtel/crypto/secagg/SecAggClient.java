@@ -257,6 +257,12 @@ public final class SecAggClient {
   /**
    * Round 3: reveals, for each site of the share group, the s_sk share if the server lists it as
    * dropped and the b share if it lists it as a survivor, never both; answers once per round.
+   * Refused unless the request classifies exactly the sites this site holds shares of (U2 as it
+   * saw it) and at least t of them survive.
+   *
+   * <p>Not yet checked: that every survivor received the same request. Without the paper's
+   * ConsistencyCheck round (signatures over U3), a server that tells different sites different
+   * survivor lists can still recover an individual input.
    */
   public UnmaskShares unmask(UnmaskRequest request) throws SecAggException {
     if (phase == Phase.DONE) {
@@ -290,11 +296,25 @@ public final class SecAggClient {
       throw new SecAggException(Reason.REFUSED,
           "unmask request does not list this site as a survivor");
     }
+    // Bonawitz et al., Fig. 4: a user unmasks only for U3 ⊆ U2 with |U3| ≥ t, U2 as this site
+    // saw it (the senders of the shares it received: the sites it masked with). Otherwise a
+    // server that routed this site the shares of a few sites only could declare exactly those
+    // dropped and others surviving, and collect both this site's b and the mask keys of every
+    // site it masked with, i.e. its input.
     int survivors = 0;
     for (int v : group) {
-      if (heldKeyShares[v] != null && status[v] == 0) {
+      String id = params.participants().get(v);
+      if (heldKeyShares[v] == null) {
+        if (status[v] != 0) {
+          throw new SecAggException(Reason.REFUSED, "unmask request lists '" + id + "' as "
+              + (status[v] == 2 ? "surviving" : "dropped")
+              + ", but this site received no shares from it (it is not in U2 as this site saw it)");
+        }
+        continue;
+      }
+      if (status[v] == 0) {
         throw new SecAggException(Reason.MALFORMED, "unmask request does not say whether '"
-            + params.participants().get(v) + "' survived");
+            + id + "' survived");
       }
       if (status[v] == 2) {
         survivors++;
@@ -302,7 +322,8 @@ public final class SecAggClient {
     }
     if (survivors < params.threshold()) {
       throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "unmask request: " + survivors
-          + " survivors in this site's share group, threshold is " + params.threshold());
+          + " survivors among the sites this site holds shares of, threshold is "
+          + params.threshold());
     }
     List<RevealedShare> out = new ArrayList<>();
     for (int v : group) {

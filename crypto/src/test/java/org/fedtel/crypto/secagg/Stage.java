@@ -56,6 +56,11 @@ final class Stage {
 
   Stage mask() throws SecAggException {
     share();
+    return maskAsRouted();
+  }
+
+  /** Each site masks with the shares {@link #routed} holds for it (a test may alter it first). */
+  Stage maskAsRouted() throws SecAggException {
     int i = 0;
     for (var e : clients.entrySet()) {
       MaskedInput m = e.getValue().maskedInput(routed.get(e.getKey()), inputs[i++]);
