@@ -85,6 +85,8 @@ final class Round {
   private final Set<String> answered = new LinkedHashSet<>();
   private final Map<String, Double> weights = new LinkedHashMap<>();
   private final Set<String> dataUses = new java.util.HashSet<>();
+  /** Sites whose connection closed after they answered the current phase: left out at the phase change. */
+  private final Set<String> disconnected = new java.util.HashSet<>();
   private List<String> participants = List.of();
   private List<String> maskedSites = List.of();
   private List<String> droppedAfterShares = List.of();
@@ -556,8 +558,10 @@ final class Round {
   void dropped(String siteId, String why) {
     if (waiting.remove(siteId)) {
       failures.add(new SiteFailure(siteId, why + " in phase " + phase));
-    } else if (answered.contains(siteId) && phase == Phase.UNMASK) {
-      // It already revealed its shares: nothing more is needed from it.
+    } else if (answered.contains(siteId) && phase != Phase.UNMASK) {
+      // It cannot take part in the next phase: leave it out when this one ends instead of waiting for
+      // it until the next deadline. (In UNMASK it has revealed its shares: nothing more is needed.)
+      disconnected.add(siteId);
     }
   }
 
@@ -577,6 +581,19 @@ final class Round {
     // Sorted, so that sums and logs do not depend on arrival order (network == in-process).
     List<String> done = answered.stream().sorted().toList();
     answered.clear();
+    // Those of them whose connection has closed since: they answered this phase, they take no part in
+    // the next. A site whose masked input is in stays a survivor (its input is in the sum; secure
+    // aggregation needs only t of the survivors' shares, Bonawitz et al. 2017, section 4).
+    List<String> next = done.stream().filter(id -> !disconnected.contains(id)).toList();
+    for (String id : done) {
+      if (disconnected.contains(id)) {
+        failures.add(new SiteFailure(id, "connection closed after answering phase " + phase));
+      }
+    }
+    disconnected.clear();
+    if (phase != Phase.MASK) {
+      done = next;
+    }
     if (done.size() < settings.minParticipants()) {
       return abort(done.size() + " sites completed phase " + phase + ", need " + settings.minParticipants());
     }
@@ -618,7 +635,7 @@ final class Round {
           return abort("secure aggregation: " + e.getMessage());
         }
         droppedAfterShares = List.copyOf(req.getDroppedList());
-        for (String id : done) {
+        for (String id : next) {
           out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setUnmaskRequest(req)));
         }
         phase = Phase.UNMASK;
@@ -628,7 +645,7 @@ final class Round {
       }
       default -> throw new IllegalStateException("phase " + phase);
     }
-    waiting.addAll(done);
+    waiting.addAll(next);
     return new Step(out, null);
   }
 

@@ -198,6 +198,9 @@ class LedgerAccountingTest {
     /** Sites whose connection has closed: nothing more is delivered to or from them. */
     final Set<String> gone = new HashSet<>();
     final List<Outbound> sent = new ArrayList<>();
+    /** A site served before the others, and the message after whose answer its connection closes. */
+    String first;
+    Envelope.BodyCase closesAfterAnswering;
 
     Coordinator(Path dir, RoundSettings settings, double budgetEpsilon) throws Exception {
       Map<String, VerifyingKey> keys = new TreeMap<>();
@@ -223,7 +226,8 @@ class LedgerAccountingTest {
     /** Delivers everything queued, both ways, until nothing is left. */
     void pump() throws Exception {
       while (!queue.isEmpty()) {
-        Outbound o = queue.poll();
+        Outbound o = queue.stream().filter(x -> x.siteId().equals(first)).findFirst().orElse(queue.peek());
+        queue.remove(o);
         sent.add(o);
         if (gone.contains(o.siteId())) {
           continue;
@@ -234,6 +238,10 @@ class LedgerAccountingTest {
           } catch (RejectedMessageException e) {
             refusals.add(o.siteId() + ": " + e.reason() + ": " + e.getMessage());
           }
+        }
+        if (o.siteId().equals(first) && o.envelope().getBodyCase() == closesAfterAnswering) {
+          gone.add(first);
+          queue.addAll(federation.onDisconnect(first));
         }
       }
     }
@@ -390,6 +398,49 @@ class LedgerAccountingTest {
       assertEquals(List.of("site-0", "site-1", "site-2"), r.survivors());
       account = c.federation.epsilonSpent();
       assertTrue(account.get("site-3") > 3, "site-3's recorded use is charged: " + account);
+    }
+    assertAccounts(auditedSpend(LedgerAudit.verify(dir.resolve("ledger"))), account);
+  }
+
+  /**
+   * A site that answers a phase and then disconnects while the others are still answering is left
+   * out at the phase change, not waited for until the next phase's deadline; the clock never moves.
+   */
+  @Test
+  void aSiteThatDisconnectsAfterAnsweringIsLeftOutAtThePhaseChangeWithoutWaiting() throws Exception {
+    for (Envelope.BodyCase after : List.of(Envelope.BodyCase.ROUND_START, Envelope.BodyCase.KEY_LIST)) {
+      try (Coordinator c = new Coordinator(dir.resolve(after.name()), local(1), 1e6)) {
+        c.first = "site-3";
+        c.closesAfterAnswering = after;
+        c.connectAll();
+        c.pump();
+        assertEquals(1, c.federation.history().size(), after + ": the round waits for a closed connection");
+        RoundSummary r = c.federation.history().get(0);
+        assertTrue(r.committed(), r.reason());
+        assertEquals(List.of("site-0", "site-1", "site-2"), r.survivors(), after.name());
+        assertTrue(r.failures().stream().anyMatch(f -> f.siteId().equals("site-3") && f.reason().contains("connection closed")),
+            r.failures().toString());
+        assertFalse(c.log.hasDataUse("site-3", 1));
+      }
+    }
+  }
+
+  /** After its masked input is in, a site whose connection closes stays a survivor, and the unmasking does not wait for it. */
+  @Test
+  void aSiteThatDisconnectsAfterItsMaskedInputStaysASurvivorWithoutBeingWaitedFor() throws Exception {
+    Map<String, Double> account;
+    try (Coordinator c = new Coordinator(dir, local(1), 1e6)) {
+      c.first = "site-3";
+      c.closesAfterAnswering = Envelope.BodyCase.ENCRYPTED_SHARES;
+      c.connectAll();
+      c.pump();
+      assertEquals(1, c.federation.history().size(), "the round waits for a closed connection");
+      RoundSummary r = c.federation.history().get(0);
+      assertTrue(r.committed(), r.reason());
+      assertEquals(List.of("site-0", "site-1", "site-2", "site-3"), r.survivors());
+      assertTrue(c.sent.stream().noneMatch(o -> o.siteId().equals("site-3") && o.envelope().hasUnmaskRequest()),
+          "an unmask request was sent to a closed connection");
+      account = c.federation.epsilonSpent();
     }
     assertAccounts(auditedSpend(LedgerAudit.verify(dir.resolve("ledger"))), account);
   }
