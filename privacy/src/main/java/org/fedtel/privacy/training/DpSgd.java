@@ -74,21 +74,14 @@ public final class DpSgd {
       if (g.length != d) {
         throw new IllegalArgumentException("example " + i + " has " + g.length + " parameters, expected " + d);
       }
-      double s = 0;
-      for (int j = 0; j < d; j++) {
-        s += g[j] * g[j];
+      double norm;
+      try {
+        norm = UpdateClipping.clipInto(g, clipNorm, out, true);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("example " + i + " has a non-finite gradient: " + e.getMessage(), e);
       }
-      if (!Double.isFinite(s)) {
-        throw new IllegalArgumentException("example " + i + " has a non-finite gradient");
-      }
-      double norm = Math.sqrt(s);
-      double f = 1;
       if (norm > clipNorm) {
-        f = clipNorm / norm;
         clipped++;
-      }
-      for (int j = 0; j < d; j++) {
-        out[j] += f * g[j];
       }
     }
     return clipped;

@@ -47,6 +47,59 @@ class TrainingTest {
   }
 
   @Test
+  void everyFiniteVectorClipsCorrectly() {
+    // Σx² overflows for |x| > 1.3e154: the norm was ∞ and the update was scaled by C/∞ = 0.
+    double[] big = {1e200, 1e200};
+    assertEquals(Math.sqrt(2) * 1e200, UpdateClipping.clipInPlace(big, 1), 1e186);
+    assertEquals(Math.sqrt(0.5), big[0], 1e-15);
+    assertEquals(Math.sqrt(0.5), big[1], 1e-15);
+    double[] max = {Double.MAX_VALUE, -Double.MAX_VALUE};
+    assertEquals(Double.POSITIVE_INFINITY, UpdateClipping.clipInPlace(max, 2), "the true norm is not representable");
+    assertEquals(Math.sqrt(2), max[0], 1e-15);
+    assertEquals(-Math.sqrt(2), max[1], 1e-15);
+    // Squares underflow to 0 for |x| < 1e-162: the norm was 0 and nothing was clipped.
+    double[] tiny = {3e-200, 4e-200};
+    assertEquals(5e-200, UpdateClipping.l2Norm(tiny), 1e-214);
+    UpdateClipping.clipInPlace(tiny, 1e-200);
+    assertEquals(0.6e-200, tiny[0], 1e-214);
+    assertEquals(0.8e-200, tiny[1], 1e-214);
+    double[] zero = {0, 0};
+    assertEquals(0, UpdateClipping.clipInPlace(zero, 1));
+    assertEquals(0, zero[0]);
+    assertThrows(IllegalArgumentException.class, () -> UpdateClipping.l2Norm(new double[] {1e200, Double.NaN}));
+    assertThrows(IllegalArgumentException.class, () -> UpdateClipping.clipInPlace(new double[] {Double.NEGATIVE_INFINITY}, 1));
+  }
+
+  @Test
+  void l2NormMatchesHypotAcrossTheExponentRange() {
+    SplittableRandom r = new SplittableRandom(11);
+    for (int t = 0; t < 2000; t++) {
+      double[] v = new double[1 + r.nextInt(20)];
+      double scale = Math.pow(10, r.nextInt(-300, 301));
+      double ref = 0; // Math.hypot neither overflows nor underflows: the slow reference
+      for (int i = 0; i < v.length; i++) {
+        v[i] = r.nextGaussian() * scale;
+        ref = Math.hypot(ref, v[i]);
+      }
+      assertEquals(ref, UpdateClipping.l2Norm(v), ref * 1e-13, "scale " + scale);
+      double clip = ref * r.nextDouble(0.1, 2);
+      double norm = UpdateClipping.clipInPlace(v, clip);
+      assertEquals(ref, norm, ref * 1e-13);
+      assertEquals(Math.min(ref, clip), UpdateClipping.l2Norm(v), Math.min(ref, clip) * 1e-13);
+    }
+  }
+
+  @Test
+  void dpSgdClipsHugeFiniteGradients() {
+    DpSgd sgd = new DpSgd(1.5, 1.0, new SplittableRandom(1));
+    double[] out = new double[2];
+    // Σg² = 1e310 overflowed: the finite gradient was rejected as "non-finite".
+    assertEquals(1, sgd.clippedSum(new double[][] {{1e155, 0}, {0, 1e-300}}, 2, out));
+    assertEquals(1.5, out[0], 1e-15);
+    assertEquals(1e-300, out[1], 1e-315);
+  }
+
+  @Test
   void noiseHasStdZTimesC() {
     int d = 20_000;
     double[][] zero = new double[1][d];
