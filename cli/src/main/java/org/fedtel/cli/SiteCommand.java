@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,8 +62,8 @@ final class SiteCommand implements Callable<Integer> {
   /** Everything the site needs, validated from the file before it connects. */
   record Settings(SiteCredentials credentials, InetSocketAddress coordinator, String consortium, Map<String, VerifyingKey> peers,
                   double[][] rawTrain, Scaler scaler, int inputs, int[] hidden, double budgetEpsilon, double budgetDelta, long stopAfterRound,
-                  VerifyingKey coordinatorKey, Path state, Live live, double[][] validation, boolean[] anomalous,
-                  RevocationList revocations, long silenceTimeoutSeconds) {}
+                  VerifyingKey coordinatorKey, X509Certificate coordinatorCertificate, Path state, Live live, double[][] validation, boolean[] anomalous,
+                  RevocationList revocations, long silenceTimeoutSeconds, boolean acceptUnprotected) {}
 
   /**
    * The optional {@code [live]} section: live telemetry scored after every round with the global
@@ -159,6 +160,9 @@ final class SiteCommand implements Callable<Integer> {
     int[] hidden = c.integers("model.hidden", new int[] {16, 4, 16}, 1, 1 << 16);
     double eps = c.number("budget.epsilon", 10, 1e-9, Double.MAX_VALUE);
     double delta = c.number("budget.delta", 1e-5, 1e-300, 0.5);
+    // Rounds in privacy mode none release the site's data without noise, which no budget covers:
+    // taken only when the site says so.
+    boolean acceptUnprotected = c.bool("budget.accept_unprotected", false);
     long stop = c.integer("stop_after_round", 0, 0, Long.MAX_VALUE);
     Path state = base.resolve(c.string("state", "state-" + credentials.siteId()));
     Live live = null;
@@ -196,7 +200,7 @@ final class SiteCommand implements Callable<Integer> {
       anomalous[i] = isAnomalous.get(i);
     }
     return new Settings(credentials, coordinator, consortium, peers, raw, scaler, spec.featureCount(metrics), hidden, eps, delta, stop,
-        coord.signingKey(), state, live, validation.toArray(new double[0][]), anomalous, revocations, silence);
+        coord.signingKey(), coord.certificate(), state, live, validation.toArray(new double[0][]), anomalous, revocations, silence, acceptUnprotected);
   }
 
   @Override
@@ -282,7 +286,7 @@ final class SiteCommand implements Callable<Integer> {
     LiveScoring scoring = live;
     try (SiteClient client = new SiteClient(() -> {
       SiteSession session = new SiteSession(cred.siteId(), budget, trainer, SecureAggregation.client(cred.signingKey(), peerKeys, random),
-          cred.signingKey(), witness).account(account);
+          cred.signingKey(), witness).account(account).acceptUnprotectedRounds(s.acceptUnprotected());
       if (scoring != null) {
         // The model each round produced, from its RoundResult (checked against its hash by the session).
         session.onNewModel((round, model) -> scoring.modelReceived(model));
@@ -324,8 +328,9 @@ final class SiteCommand implements Callable<Integer> {
       });
       current.set(session);
       return session;
-    }, s.revocations() == null ? SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.caCertificate())
-        : SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust().trustManager(s.revocations())),
+      // Only the coordinator certificate this site is configured with may serve as the coordinator.
+    }, SiteClient.tls(cred.tlsPrivateKey(), cred.certificateChain(), cred.trust(), s.revocations(),
+        s.coordinatorCertificate()),
         s.coordinator(), 200, 30_000).silenceTimeout(java.time.Duration.ofSeconds(s.silenceTimeoutSeconds()))) {
       client.start();
       long seen = 0;

@@ -1,6 +1,7 @@
 package org.fedtel.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -53,7 +54,9 @@ class SiteCommandTest {
   }
 
   private void writeConfigs(int port, String sites, int rounds, int stopAfter) throws Exception {
-    ConfigFiles.coordinator(dir, port, sites, "off", rounds, 3, 30, "distributed");
+    // min_participants 2 with 3 sites: a site refuses a distributed round whose noise is calibrated to more
+    // survivors (min_survivors) than the secure-aggregation threshold (2 of 3) guarantees are summed.
+    ConfigFiles.coordinator(dir, port, sites, "off", rounds, 2, 30, "distributed");
     for (int i = 1; i <= 3; i++) {
       ConfigFiles.site(dir, i, port, sites, stopAfter, i == 1 ? "[live]\ndata = \"live.csv\"\n" : "");
     }
@@ -213,6 +216,22 @@ class SiteCommandTest {
         org.fedtel.protocol.config.ConfigException.class, () -> SiteCommand.read(dir.resolve("site-1.toml")));
     assertTrue(e.getMessage().contains("live.data " + dir.resolve("live.csv") + " has metrics [cpu, disk], the training data [cpu, mem]"),
         e.getMessage());
+  }
+
+  @Test
+  void aSiteTakesUnprotectedRoundsOnlyWhenItsBudgetSectionSaysSo() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create(dir.resolve("ca"), "test", Clock.systemUTC(), new SecureRandom());
+    ca.issueCoordinator(List.of());
+    ca.issueSite("site-1");
+    FederationCommandsTest.writeCsv(dir.resolve("site-1.csv"), 1, 1);
+    Path file = ConfigFiles.site(dir, 1, 1, null, 1, "");
+    assertFalse(SiteCommand.read(file).acceptUnprotected(), "a site with a budget does not take unprotected rounds by default");
+    ConfigFiles.site(dir, 1, 1, null, 1, "accept_unprotected = true\n"); // appended to [budget]
+    assertTrue(SiteCommand.read(file).acceptUnprotected());
+    ConfigFiles.site(dir, 1, 1, null, 1, "accept_unprotected = \"yes\"\n");
+    org.fedtel.protocol.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+        org.fedtel.protocol.config.ConfigException.class, () -> SiteCommand.read(file));
+    assertTrue(e.getMessage().contains("budget.accept_unprotected") && e.getMessage().contains("true or false"), e.getMessage());
   }
 
   private static Set<String> names(Path dir, boolean live) throws Exception {

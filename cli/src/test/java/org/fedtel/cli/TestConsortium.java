@@ -65,10 +65,14 @@ final class TestConsortium {
         org.fedtel.ledger.NoteVerifier.of(ORIGIN, coordinatorKey.verifyingKey()));
   }
 
-  /** A site session with this consortium's keys. */
+  /**
+   * A site session with this consortium's keys. It takes part in rounds in privacy mode none too
+   * (opted in): the network tests run such rounds with sites that also declare a budget.
+   */
   org.fedtel.siteagent.SiteSession session(String siteId, org.fedtel.privacy.accounting.PrivacyBudget budget,
                                            org.fedtel.siteagent.LocalTrainer trainer, org.fedtel.ledger.Witness witness) {
-    return new org.fedtel.siteagent.SiteSession(siteId, budget, trainer, client(siteId), keys.get(siteId), witness);
+    return new org.fedtel.siteagent.SiteSession(siteId, budget, trainer, client(siteId), keys.get(siteId), witness)
+        .acceptUnprotectedRounds(true);
   }
 
   SecAggServer.Factory server() {
