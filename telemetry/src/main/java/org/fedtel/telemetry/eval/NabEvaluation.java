@@ -361,7 +361,14 @@ public final class NabEvaluation {
         while (j + 1 < labels.length && labels[j + 1] != null) {
           j++;
         }
-        out.add(new TimeWindow(times[i], times[j]));
+        int last = out.size() - 1;
+        if (last >= 0 && times[i] <= out.get(last).endMillis()) {
+          // Repeated timestamps are valid, but windows are time spans: a normal row between two runs
+          // at one instant cannot separate them, so the runs (and that row) form one window.
+          out.set(last, new TimeWindow(out.get(last).startMillis(), times[j]));
+        } else {
+          out.add(new TimeWindow(times[i], times[j]));
+        }
         i = j + 1;
       }
       return out;

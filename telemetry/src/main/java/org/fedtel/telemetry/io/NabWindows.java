@@ -17,9 +17,11 @@ import java.util.Map;
  * {@code [start, end]} timestamp pairs.
  */
 public final class NabWindows {
+  private final Path name;
   private final Map<String, List<TimeWindow>> byFile;
 
-  private NabWindows(Map<String, List<TimeWindow>> byFile) {
+  private NabWindows(Path name, Map<String, List<TimeWindow>> byFile) {
+    this.name = name;
     this.byFile = byFile;
   }
 
@@ -42,6 +44,7 @@ public final class NabWindows {
         p.expect(':');
         p.skip();
         List<TimeWindow> windows = new ArrayList<>();
+        String[] previous = null;
         p.expect('[');
         p.skip();
         if (!p.peek(']')) {
@@ -64,7 +67,15 @@ public final class NabWindows {
               if (e < s) {
                 throw p.error(at, "window [" + a + ", " + b + "] ends before it starts");
               }
+              // NAB scoring gives each row at most one window and a detection outside windows is
+              // weighed by the window before it: windows must be disjoint and in time order
+              if (!windows.isEmpty() && s <= windows.get(windows.size() - 1).endMillis()) {
+                throw p.error(at, "\"" + key + "\" window " + (windows.size() + 1) + " [" + a + ", " + b
+                    + "] does not start after window " + windows.size() + " [" + previous[0] + ", " + previous[1]
+                    + "] ends; windows must be in time order and must not overlap");
+              }
               windows.add(new TimeWindow(s, e));
+              previous = new String[] {a, b};
             } catch (DateTimeParseException | NumberFormatException ex) {
               throw p.error(at, "bad window timestamp in [" + a + ", " + b + "]");
             }
@@ -82,7 +93,7 @@ public final class NabWindows {
     if (p.pos != text.length()) {
       throw p.error(p.pos, "trailing text after JSON object");
     }
-    return new NabWindows(Collections.unmodifiableMap(map));
+    return new NabWindows(name, Collections.unmodifiableMap(map));
   }
 
   /** All entries, keyed as in the file. */
@@ -93,18 +104,24 @@ public final class NabWindows {
   /**
    * The windows of a data file: the entry whose key equals {@code relativePath}, or else the one
    * whose key ends with {@code "/" + file name}; empty if none (then {@link #covers} is false).
+   *
+   * @throws TelemetryFormatException if no key equals the path and the file name matches several
    */
-  public List<TimeWindow> windowsFor(String relativePath) {
+  public List<TimeWindow> windowsFor(String relativePath) throws TelemetryFormatException {
     String key = keyFor(relativePath);
     return key == null ? List.of() : byFile.get(key);
   }
 
-  /** Whether the file has an entry (an entry with no windows still counts). */
-  public boolean covers(String relativePath) {
+  /**
+   * Whether the file has an entry (an entry with no windows still counts).
+   *
+   * @throws TelemetryFormatException if no key equals the path and the file name matches several
+   */
+  public boolean covers(String relativePath) throws TelemetryFormatException {
     return keyFor(relativePath) != null;
   }
 
-  private String keyFor(String relativePath) {
+  private String keyFor(String relativePath) throws TelemetryFormatException {
     String rel = relativePath.replace('\\', '/');
     if (byFile.containsKey(rel)) {
       return rel;
@@ -114,8 +131,8 @@ public final class NabWindows {
     for (String k : byFile.keySet()) {
       if (k.equals(file) || k.endsWith("/" + file)) {
         if (match != null) {
-          throw new IllegalArgumentException("file name " + file + " is ambiguous in the windows JSON: "
-              + match + ", " + k);
+          throw new TelemetryFormatException(name, 0, 0, "file name " + file + " matches two entries, " + match
+              + " and " + k);
         }
         match = k;
       }

@@ -135,10 +135,31 @@ class TelemetryCsvTest {
         {"{\"a.csv\": []} x", "w.json:1:15: trailing text"},
         {"{\"a.csv\": [], \"a.csv\": []}", "duplicate key"},
         {"[", "w.json:1:1: expected '{'"},
+        // NAB scoring needs disjoint windows in time order (inclusive ends: touching is overlapping)
+        {"{\"a.csv\": [[\"2014-02-20 00:00:00\", \"2014-02-21 00:00:00\"],\n"
+            + "  [\"2014-02-20 12:00:00\", \"2014-02-22 00:00:00\"]]}",
+            "w.json:2:4: \"a.csv\" window 2 [2014-02-20 12:00:00, 2014-02-22 00:00:00] does not start after "
+                + "window 1 [2014-02-20 00:00:00, 2014-02-21 00:00:00] ends"},
+        {"{\"a.csv\": [[\"2014-02-23 00:00:00\", \"2014-02-24 00:00:00\"], [\"2014-02-20 00:00:00\", \"2014-02-21 00:00:00\"]]}",
+            "does not start after"},
+        {"{\"a.csv\": [[\"2014-02-20 00:00:00\", \"2014-02-21 00:00:00\"], [\"2014-02-21 00:00:00\", \"2014-02-22 00:00:00\"]]}",
+            "window 2 [2014-02-21 00:00:00, 2014-02-22 00:00:00] does not start after"},
     };
     for (String[] b : bad) {
       TelemetryFormatException e = assertThrows(TelemetryFormatException.class, () -> NabWindows.parse(Path.of("w.json"), b[0]));
       assertTrue(e.getMessage().contains(b[1]), b[0] + " -> " + e.getMessage());
+    }
+  }
+
+  @Test
+  void nabWindowsRefuseAFileNameThatMatchesTwoKeys() throws Exception {
+    NabWindows w = NabWindows.parse(Path.of("w.json"), "{\"a/x.csv\": [], \"b/x.csv\": [], \"a/y.csv\": []}");
+    assertTrue(w.covers("a/x.csv"), "an exact key is not ambiguous");
+    assertTrue(w.covers("y.csv"));
+    for (String file : List.of("x.csv", "c/x.csv")) {
+      TelemetryFormatException e = assertThrows(TelemetryFormatException.class, () -> w.covers(file));
+      assertEquals("w.json: file name x.csv matches two entries, a/x.csv and b/x.csv", e.getMessage());
+      assertThrows(TelemetryFormatException.class, () -> w.windowsFor(file));
     }
   }
 }
