@@ -70,15 +70,15 @@ final class EvalCommand implements Callable<Integer> {
     if (windows != null) {
       try {
         labels = NabWindows.read(windows);
+        for (Path f : files) {
+          if (!labels.covers(f.getFileName().toString())) {
+            throw new UserException(windows + " has no entry for " + f.getFileName());
+          }
+        }
       } catch (IOException e) {
         throw new UserException("cannot read " + windows + ": " + e.getMessage(), e);
       } catch (TelemetryFormatException e) {
         throw new UserException(e.getMessage(), e);
-      }
-      for (Path f : files) {
-        if (!labels.covers(f.getFileName().toString())) {
-          throw new UserException(windows + " has no entry for " + f.getFileName());
-        }
       }
     }
     if (saveModels != null && !kinds.contains(Detector.AUTOENCODER)) {
@@ -95,13 +95,17 @@ final class EvalCommand implements Callable<Integer> {
         SplittableRandom random = new SplittableRandom(seed);
         List<NabEvaluation.FileResult> perFileResults = new ArrayList<>();
         for (Path f : files) {
-          List<TimeWindow> w = labels == null ? null : labels.windowsFor(f.getFileName().toString());
           try {
+            // covers() above has checked every file's entry
+            List<TimeWindow> w = labels == null ? null : labels.windowsFor(f.getFileName().toString());
             perFileResults.add(NabEvaluation.evaluateFile(f, w, settings, scorer, random.split()));
           } catch (IOException e) {
             throw new UserException("cannot read " + f + ": " + e.getMessage(), e);
           } catch (TelemetryFormatException e) {
             throw new UserException(e.getMessage(), e);
+          } catch (IllegalArgumentException e) {
+            // finite but huge values (1e308) overflow the detectors' sums and scores
+            throw new UserException(f + ": cannot evaluate: " + e.getMessage() + " (are some values too large?)", e);
           }
           p.advance(1);
         }

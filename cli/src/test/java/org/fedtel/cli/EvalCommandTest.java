@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -84,5 +85,55 @@ class EvalCommandTest {
     r = FedtelCommandTest.run("eval", "--input", dir.resolve("missing").toString());
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("no such file or directory"), r.err());
+  }
+
+  @Test
+  void badLabelWindowsAreOneLineAndExitTwo(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("m");
+    Files.createDirectories(data);
+    Path file = Files.copy(FILE, data.resolve(FILE.getFileName()));
+    Path overlap = dir.resolve("overlap.json");
+    Files.writeString(overlap, "{\"ec2_cpu_utilization_825cc2.csv\": [[\"2014-04-11 00:00:00\", \"2014-04-12 00:00:00\"],"
+        + " [\"2014-04-11 12:00:00\", \"2014-04-13 00:00:00\"]]}");
+    FedtelCommandTest.Result r = FedtelCommandTest.run("eval", "--input", file.toString(), "--detector", "gaussian",
+        "--windows", overlap.toString());
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.err().contains("overlap.json:1:") && r.err().contains("window 2 [2014-04-11 12:00:00"), r.err());
+    Path ambiguous = dir.resolve("ambiguous.json");
+    Files.writeString(ambiguous, "{\"a/ec2_cpu_utilization_825cc2.csv\": [], \"b/ec2_cpu_utilization_825cc2.csv\": []}");
+    r = FedtelCommandTest.run("eval", "--input", file.toString(), "--detector", "gaussian",
+        "--windows", ambiguous.toString());
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.err().contains("ambiguous.json: file name ec2_cpu_utilization_825cc2.csv matches two entries"), r.err());
+  }
+
+  @Test
+  void repeatedTimestampsWithAlternatingLabelsEvaluate(@TempDir Path dir) throws Exception {
+    StringBuilder csv = new StringBuilder("timestamp,value,label\n");
+    for (int i = 0; i < 200; i++) {
+      long t = 1_393_632_000L + 300L * (Math.min(i, 148) + Math.max(0, i - 150)); // rows 148..150 share a time
+      String label = i == 148 || i == 150 ? "spike" : "";
+      csv.append(t).append(',').append(i % 7 + (label.isEmpty() ? 0 : 50)).append(',').append(label).append('\n');
+    }
+    Path file = dir.resolve("dup.csv");
+    Files.writeString(file, csv);
+    FedtelCommandTest.Result r = FedtelCommandTest.run("eval", "--input", file.toString(), "--detector", "gaussian",
+        "--json");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("\"windows\":1"), r.out());
+  }
+
+  @Test
+  void hugeFiniteValuesAreAUserErrorNamingTheFile(@TempDir Path dir) throws Exception {
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(FILE));
+    lines.set(99, lines.get(99).substring(0, lines.get(99).indexOf(',')) + ",1e308");
+    Path big = dir.resolve(FILE.getFileName());
+    Files.write(big, lines);
+    for (String detector : List.of("autoencoder", "iforest")) {
+      FedtelCommandTest.Result r = FedtelCommandTest.run("eval", "--input", big.toString(), "--detector", detector,
+          "--epochs", "1", "--windows", WINDOWS.toString());
+      assertEquals(2, r.exit(), detector + ": " + r.err());
+      assertTrue(r.err().contains(big + ": ") && r.err().contains("not finite"), r.err());
+    }
   }
 }
