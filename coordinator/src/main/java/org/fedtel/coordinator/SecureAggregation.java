@@ -71,6 +71,15 @@ public final class SecureAggregation {
               draft.getGraphSeed().toByteArray())
           : new org.fedtel.crypto.secagg.SecAggParams(round, draft.getParticipantsList(), draft.getNeighbours() / 2 + 1, bits,
               draft.getNeighbours(), draft.getGraphSeed().toByteArray(), length);
+      int minSurvivors = privacy.getMinSurvivors();
+      if (privacy.getMode() == PrivacyMode.PRIVACY_MODE_DISTRIBUTED && p.threshold() < minSurvivors && minSurvivors <= p.groupSize()) {
+        // The noise is calibrated to min_survivors (Kairouz, Liu and Steinke 2021, section 4), and a
+        // sum of as few as t sites can be unmasked (Bonawitz et al. 2017, section 4): t must not be
+        // below it, and the sites refuse a round where it is. A higher t costs no dropout tolerance
+        // the round has: it aborts below min_participants (= min_survivors) survivors anyway.
+        p = new org.fedtel.crypto.secagg.SecAggParams(round, draft.getParticipantsList(), minSurvivors, bits, p.neighbours(),
+            draft.getGraphSeed().toByteArray(), length);
+      }
       this.params = draft.toBuilder().setThreshold(p.threshold()).setNeighbours(p.neighbours()).setVectorLength(length).build();
       this.engine = new org.fedtel.crypto.secagg.SecAggServer(p, peerKeys);
     }
