@@ -185,7 +185,8 @@ final class SimulateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new UserException("cannot create --out " + out + ": " + e.getMessage(), e);
     }
-    String command = "fedtel simulate " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    // originalArgs() are the whole command line, the subcommand's name included
+    String command = shellCommand(spec.commandLine().getParseResult().originalArgs());
     Path csv = out.resolve("results.csv");
     Path html = out.resolve("report.html");
     AtomicBoolean finished = new AtomicBoolean();
@@ -220,6 +221,20 @@ final class SimulateCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().println("wrote " + csv + " and " + html);
     return 0;
+  }
+
+  /** {@code fedtel ARGS} as a POSIX shell would run it: arguments other than plain words in single quotes. */
+  static String shellCommand(List<String> args) {
+    StringBuilder sb = new StringBuilder("fedtel");
+    for (String a : args) {
+      sb.append(' ');
+      if (!a.isEmpty() && a.matches("[A-Za-z0-9_@%+=:,./-]+")) {
+        sb.append(a);
+      } else {
+        sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+      }
+    }
+    return sb.toString();
   }
 
   private List<SiteData> loadSites() {

@@ -29,13 +29,41 @@ class SimulateCommandTest {
     assertEquals(1 + 6 * 2, rows.size(), String.join("\n", rows));
     String html = Files.readString(dir.resolve("a/report.html"));
     assertTrue(html.contains("F1 against epsilon") && html.contains("<svg"), "report has its charts");
-    assertTrue(html.contains("fedtel simulate --quiet") || html.contains("fedtel simulate --sites 3"), "report names the command");
+    String command = "fedtel --quiet simulate --sites 3 --nodes-per-site 1 --duration 8h --rounds 2 --local-epochs 1 "
+        + "--epsilon 50,inf --dropout 0,0.2 --threads 2 --seed 4 --out " + dir.resolve("a");
+    assertTrue(html.contains("<pre>" + command + "</pre>"), "report names the exact command: " + html);
+    // and it parses back to the same command line
+    List<String> words = shellWords(command);
+    assertEquals("fedtel", words.get(0));
+    List<picocli.CommandLine> parsed = FedtelCommand.newCommandLine().parseArgs(words.subList(1, words.size())
+        .toArray(new String[0])).asCommandLineList();
+    assertEquals("simulate", parsed.get(parsed.size() - 1).getCommandName());
     assertTrue(a.out().contains("federated_distributed_eps50_drop0.2"), a.out());
 
     FedtelCommandTest.Result b = sweep(dir.resolve("b"));
     assertEquals(0, b.exit(), b.err());
     assertEquals(withoutTime(rows), withoutTime(Files.readAllLines(dir.resolve("b/results.csv"))),
         "the same seed gives the same results in every column but round_millis");
+  }
+
+  @Test
+  void reportCommandQuotesWhatTheShellWouldSplit() throws Exception {
+    List<String> args = List.of("simulate", "--data", "my data", "--windows", "it's.json", "--out", "a;rm -rf b",
+        "--epsilon", "50,inf", "", "$HOME", "x*");
+    String command = SimulateCommand.shellCommand(args);
+    assertEquals("fedtel simulate --data 'my data' --windows 'it'\\''s.json' --out 'a;rm -rf b' --epsilon 50,inf '' "
+        + "'$HOME' 'x*'", command);
+    List<String> words = shellWords(command);
+    assertEquals(args, words.subList(1, words.size()), "a POSIX shell gives back the arguments");
+  }
+
+  /** The words a POSIX shell makes of {@code command}. */
+  private List<String> shellWords(String command) throws Exception {
+    Process p = new ProcessBuilder("sh", "-c", "set -- " + command + "; printf '%s\\0' \"$@\"").start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor());
+    String[] words = out.split("\0", -1); // each word ends with a NUL
+    return List.of(words).subList(0, words.length - 1);
   }
 
   @Test
