@@ -16,6 +16,18 @@ import java.util.Arrays;
  */
 public final class RdpAccountant {
   private static final double[] DEFAULT_ORDERS = buildDefaultOrders();
+  /**
+   * The largest order accepted. The integer-order sum has α+1 terms (2^31 of them took minutes) and
+   * ε's order term ln(1/δ)/(α−1) is already below 1e-3 at 2^20 for any δ ≥ 1e-300.
+   */
+  static final double MAX_ORDER = 0x1p20;
+  /**
+   * Below this 2σ² (σ under about 7e-146) the RDP of every order exceeds 1e289 (it is at least
+   * α/(2σ²) + α·ln q/(α−1)) and the terms' exponents (i²−i)/(2σ²) overflow: the RDP is taken as +∞.
+   */
+  private static final double MIN_TWO_SIGMA2 = 1e-290;
+  /** A_α ≥ 1, so a series term below e^-50 cannot change log A_α in double precision. */
+  private static final double LOG_NEGLIGIBLE = -50;
 
   private final double[] orders;
   private final double[] rdp;
@@ -29,14 +41,14 @@ public final class RdpAccountant {
     this(DEFAULT_ORDERS);
   }
 
-  /** An accountant over the given orders; each must be finite and greater than 1. */
+  /** An accountant over the given orders; each must be greater than 1 and at most 2^20. */
   public RdpAccountant(double[] orders) {
     if (orders == null || orders.length == 0) {
       throw new IllegalArgumentException("orders must be non-empty");
     }
     for (double a : orders) {
-      if (!(a > 1.0) || Double.isInfinite(a)) {
-        throw new IllegalArgumentException("RDP order must be finite and > 1, got " + a);
+      if (!(a > 1.0 && a <= MAX_ORDER)) {
+        throw new IllegalArgumentException("RDP order must be > 1 and <= 2^20 (MAX_ORDER), got " + a);
       }
     }
     this.orders = orders.clone();
@@ -238,16 +250,21 @@ public final class RdpAccountant {
     if (q == 0) {
       return 0;
     }
-    if (sigma == 0) {
+    double twoSigma2 = 2 * sigma * sigma;
+    if (twoSigma2 < MIN_TWO_SIGMA2) { // includes σ = 0
       return Double.POSITIVE_INFINITY;
     }
-    if (q == 1.0) {
-      return alpha / (2 * sigma * sigma);
+    if (q == 1.0 || Double.isInfinite(twoSigma2)) {
+      // For q < 1 and σ above ~1e154 (σ² overflows, and z0 = σ²·ln(1/q − 1) with it): subsampling
+      // never increases RDP, and the unsampled α/(2σ²) rounds to 0.
+      return alpha / twoSigma2;
     }
     double logA = alpha == Math.rint(alpha) && alpha <= Integer.MAX_VALUE - 1
         ? logAInt(q, sigma, (int) alpha)
         : logAFrac(q, sigma, alpha);
-    return logA / (alpha - 1);
+    // RDP lies in [0, α/(2σ²)] (A_α ≥ 1 by Jensen; A_α ≤ (1−q) + q·e^{α(α−1)/(2σ²)} by convexity of
+    // x^α): clamping only removes rounding, e.g. −1e-300 at q = 1e-300 or ±1e-16 when σ ≥ 1e8.
+    return Math.max(0, Math.min(alpha / twoSigma2, logA / (alpha - 1)));
   }
 
   /** log A_α for integer α: ln Σ_i C(α,i) q^i (1−q)^{α−i} exp((i²−i)/(2σ²)). */
@@ -298,17 +315,19 @@ public final class RdpAccountant {
       double logE1 = Math.log(0.5) + logErfc((z0 - j) / sqrt2Sigma);
       double logS0 = logT0 + ((double) i * i - i) / twoSigma2 + logE0;
       double logS1 = logT1 + (j * j - j) / twoSigma2 + logE1;
-      if (coefPositive) {
-        logA0 = logAdd(logA0, logS0);
-        logA1 = logAdd(logA1, logS1);
-      } else {
-        logA0 = logSub(logA0, logS0);
-        logA1 = logSub(logA1, logS1);
+      // Negligible terms are skipped: for large σ one half of the series has terms near e^(−10^15)
+      // whose logs carry rounding errors far larger than their differences, so subtracting them
+      // failed ("result would be negative") although they cannot change A_α = A0 + A1 ≥ 1.
+      if (logS0 > LOG_NEGLIGIBLE) {
+        logA0 = coefPositive ? logAdd(logA0, logS0) : logSub(logA0, logS0);
+      }
+      if (logS1 > LOG_NEGLIGIBLE) {
+        logA1 = coefPositive ? logAdd(logA1, logS1) : logSub(logA1, logS1);
       }
       if (Math.max(logS0, logS1) < -30) {
         break;
       }
-      if (i > 1_000_000) {
+      if (i > alpha + 1_000_000) { // the terms collapse just past i = α (MAX_ORDER bounds α)
         throw new ArithmeticException("fractional RDP series did not converge for alpha=" + alpha);
       }
     }

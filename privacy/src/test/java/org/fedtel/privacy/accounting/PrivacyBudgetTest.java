@@ -29,6 +29,16 @@ class PrivacyBudgetTest {
   }
 
   @Test
+  void extremeMultipliersRecordOrRefuseWithTheTypedException() throws Exception {
+    // record() is documented to fail only with BudgetExceededException; these threw
+    // ArithmeticException from the accountant.
+    PrivacyBudget b = new PrivacyBudget(1, 1e-5);
+    b.record(new SampledGaussian(0.01, 1e8, 1));
+    assertTrue(b.spentEpsilon() < 1e-3, "spent " + b.spentEpsilon());
+    assertThrows(BudgetExceededException.class, () -> b.record(new SampledGaussian(0.01, 1e-160, 1)));
+  }
+
+  @Test
   void freshBudget() {
     PrivacyBudget b = new PrivacyBudget(2, 1e-6);
     assertEquals(0, b.spentEpsilon());

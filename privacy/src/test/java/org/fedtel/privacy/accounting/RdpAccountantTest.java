@@ -180,6 +180,66 @@ class RdpAccountantTest {
     assertThrows(IllegalArgumentException.class, () -> new RdpAccountant(new double[0]));
   }
 
+  @Test
+  void hugeNoiseMultipliersAccountNotThrow() {
+    // z ≳ 3e7: half of the fractional series has terms near e^(−1e15) whose logs' rounding exceeds
+    // their differences, and logSub threw "result would be negative". z ≳ 1e154: σ² overflowed, so
+    // z0 = σ²·ln(1/q − 1) was ∞·0 = NaN at q = 1/2 and the series never converged.
+    for (double q : new double[] {0.5, 0.01, 0.999}) {
+      double previous = Double.POSITIVE_INFINITY;
+      for (double z : new double[] {1e4, 3e7, 1e8, 1e12, 1e100, 1e160, Double.MAX_VALUE}) {
+        // A few orders of each kind: at q = 1/2 and α near 1 the series runs ~10^5 terms.
+        RdpAccountant acc = new RdpAccountant(new double[] {1.1, 1.5, 2, 2.5, 10.9, 32, 1024})
+            .composeSampledGaussian(q, z, 1);
+        double[] orders = acc.orders();
+        double[] rdp = acc.rdp();
+        for (int i = 0; i < orders.length; i++) {
+          // 0 ≤ RDP ≤ α/(2z²), the unsampled Gaussian's.
+          assertTrue(rdp[i] >= 0 && rdp[i] <= orders[i] / (2 * z * z), "q=" + q + " z=" + z + " a=" + orders[i]);
+        }
+        double e = acc.epsilon(1e-5);
+        assertTrue(e >= 0 && e <= previous, "q=" + q + " z=" + z + " eps=" + e);
+        previous = e;
+      }
+      assertEquals(0, previous, "z = MAX_VALUE costs nothing measurable");
+    }
+  }
+
+  @Test
+  void vanishingNoiseMultipliersCostInfinity() {
+    // z ≲ 1e-155: 2z² underflowed to 0, every term was 0/0 or ∞, and the series ran 10^6
+    // iterations before throwing. The RDP there is above 1e289 at every order: +∞, as at z = 0.
+    for (double z : new double[] {1e-150, 1e-155, 1e-160, Double.MIN_VALUE}) {
+      for (double q : new double[] {1e-6, 0.01, 0.5, 1}) {
+        RdpAccountant acc = new RdpAccountant().composeSampledGaussian(q, z, 1);
+        for (double r : acc.rdp()) {
+          assertEquals(Double.POSITIVE_INFINITY, r, "q=" + q + " z=" + z);
+        }
+        assertEquals(Double.POSITIVE_INFINITY, acc.epsilon(1e-5));
+      }
+    }
+    // Just above the cut the series is still evaluated, and is astronomically large.
+    assertTrue(RdpAccountant.sampledGaussianRdp(0.01, 1e-140, 1.1) > 1e279);
+    assertTrue(RdpAccountant.sampledGaussianRdp(0.01, 1e-140, 2.0) > 1e279);
+  }
+
+  @Test
+  void ordersAreCappedAt2To20() {
+    // Orders above 2^31 threw; integer orders near 2^31 summed for minutes.
+    for (double bad : new double[] {RdpAccountant.MAX_ORDER + 1, 3e9, 1e300, Double.POSITIVE_INFINITY, Double.NaN}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new RdpAccountant(new double[] {bad}));
+      assertTrue(e.getMessage().contains("2^20"), e.getMessage());
+    }
+    double max = RdpAccountant.MAX_ORDER;
+    // The largest orders still work, integer and fractional, at a sampling rate near 1 where the
+    // fractional series runs longest (its terms collapse just past i = α).
+    RdpAccountant acc = new RdpAccountant(new double[] {max, max - 0.5}).composeSampledGaussian(0.999, 1000, 1);
+    double[] rdp = acc.rdp();
+    assertEquals(max / 2e6, rdp[0], max / 2e6 * 0.01);
+    assertEquals((max - 0.5) / 2e6, rdp[1], max / 2e6 * 0.01);
+  }
+
   private static double eps(double q, double z, long t) {
     return new RdpAccountant().composeSampledGaussian(q, z, t).epsilon(1e-5);
   }
