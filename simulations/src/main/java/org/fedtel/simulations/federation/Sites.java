@@ -82,8 +82,17 @@ public final class Sites {
         for (int m = 0; m < columns.length; m++) {
           columns[m] = layout.metrics().indexOf(schema.metrics().get(m));
         }
+        // as fedtel eval: a file the windows JSON does not list is an error, not a file without anomalies
+        if (nab != null && !nab.covers(file.getFileName().toString())) {
+          throw new TelemetryFormatException(windowsJson, 0, 0, "no entry for " + file.getFileName()
+              + " (every data file needs one; [] means no anomalies)");
+        }
         List<TimeWindow> labelWindows = nab == null ? null : nab.windowsFor(file.getFileName().toString());
+        long[] overflowRow = {-1};
         Windower w = new Windower(spec, columns.length, (node, end, row, features, label) -> {
+          if (overflowRow[0] < 0 && !allFinite(features)) {
+            overflowRow[0] = row; // finite but huge values (1e308) overflow the window statistics
+          }
           windows.add(features.clone());
           windowLabels.add(label);
         });
@@ -104,6 +113,10 @@ public final class Sites {
           }
           w.accept(row, node, t, projected, l);
         });
+        if (overflowRow[0] >= 0) {
+          throw new TelemetryFormatException(file, 0, 0, "window ending at data row " + (overflowRow[0] + 1)
+              + " has features that are not finite (values too large to compute with)");
+        }
         int half = windows.size() / 2;
         for (int i = 0; i < windows.size(); i++) {
           if (i < half - 1) {
@@ -119,9 +132,22 @@ public final class Sites {
       if (train.isEmpty()) {
         throw new IllegalArgumentException("site " + e.getKey() + " has no normal windows in the first half of its data");
       }
-      sites.add(standardize(e.getKey(), train, test, labels));
+      try {
+        sites.add(standardize(e.getKey(), train, test, labels));
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException("site " + e.getKey() + " " + files + ": " + ex.getMessage(), ex);
+      }
     }
     return new Loaded(List.copyOf(sites), schema);
+  }
+
+  private static boolean allFinite(double[] features) {
+    for (double v : features) {
+      if (!Double.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static TreeMap<String, List<Path>> siteFiles(Path dir) throws IOException {
