@@ -239,6 +239,9 @@ final class SimulateCommand implements Callable<Integer> {
 
   private List<SiteData> loadSites() {
     WindowSpec windowSpec = new WindowSpec(12, 6, FeatureMode.STATISTICS);
+    if (windows != null && source.data == null) {
+      throw new UserException("--windows needs --data (generated sites carry their own labels)");
+    }
     if (source.sites != null) {
       if (source.sites < 3) {
         throw new UserException("--sites must be >= 3, was " + source.sites);

@@ -198,6 +198,35 @@ class SimulateCommandTest {
   }
 
   @Test
+  void windowsWithoutDataIsRefused() throws Exception {
+    Path json = Files.writeString(dir.resolve("w.json"), "{}");
+    FedtelCommandTest.Result r = FedtelCommandTest.run("--quiet", "simulate", "--sites", "3", "--nodes-per-site", "1",
+        "--duration", "6h", "--rounds", "1", "--local-epochs", "1", "--epsilon", "inf", "--dropout", "0",
+        "--no-baselines", "--threads", "1", "--windows", json.toString(), "--out", dir.resolve("w").toString());
+    assertEquals(FedtelCommand.EXIT_USER_ERROR, r.exit(), r.err());
+    assertTrue(r.err().startsWith("fedtel: --windows needs --data"), r.err());
+  }
+
+  @Test
+  void dataFilesWithoutAWindowsEntryAreRefused() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("d"));
+    for (String site : List.of("a", "b", "c")) {
+      StringBuilder csv = new StringBuilder("timestamp,value\n");
+      for (int i = 0; i < 200; i++) {
+        csv.append(1_393_632_000L + 300L * i).append(',').append(i % 7).append('\n');
+      }
+      Files.writeString(data.resolve(site + ".csv"), csv);
+    }
+    Path json = Files.writeString(dir.resolve("w.json"), "{\"a.csv\": [], \"b.csv\": []}");
+    FedtelCommandTest.Result r = FedtelCommandTest.run("--quiet", "simulate", "--data", data.toString(),
+        "--nodes-per-site", "1", "--rounds", "1", "--local-epochs", "1", "--epsilon", "inf", "--dropout", "0",
+        "--no-baselines", "--threads", "1", "--site-threads", "1", "--windows", json.toString(),
+        "--out", dir.resolve("o").toString());
+    assertEquals(FedtelCommand.EXIT_USER_ERROR, r.exit(), r.err());
+    assertTrue(r.err().startsWith("fedtel: " + json + ": no entry for c.csv"), r.err());
+  }
+
+  @Test
   void badInputIsOneLine() {
     String[][] cases = {
       {"simulate", "--sites", "2", "--out", dir.toString()},
