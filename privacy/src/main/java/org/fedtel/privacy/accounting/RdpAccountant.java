@@ -48,7 +48,7 @@ public final class RdpAccountant {
     }
     for (double a : orders) {
       if (!(a > 1.0 && a <= MAX_ORDER)) {
-        throw new IllegalArgumentException("RDP order must be > 1 and <= 2^20 (MAX_ORDER), got " + a);
+        throw new IllegalArgumentException("RDP order must be > 1 and <= 2^20, got " + a);
       }
     }
     this.orders = orders.clone();

@@ -133,7 +133,8 @@ public final class DistributedDp {
 
   /**
    * The multiplier of a Gaussian mechanism with the same ρ (1/ε of Thm 1): what the RDP accountant
-   * composes for a distributed round (site-sampling rate, this, 1 step).
+   * composes for a distributed round (sampling rate 1, this, 1 step): no amplification by the
+   * coordinator's sampling of sites is claimed, so the zCDP accounting is exact.
    */
   public double effectiveNoiseMultiplier() {
     return 1 / epsilonConcentrated;
