@@ -54,9 +54,7 @@ class SiteCommandTest {
   }
 
   private void writeConfigs(int port, String sites, int rounds, int stopAfter) throws Exception {
-    // min_participants 2 with 3 sites: a site refuses a distributed round whose noise is calibrated to more
-    // survivors (min_survivors) than the secure-aggregation threshold (2 of 3) guarantees are summed.
-    ConfigFiles.coordinator(dir, port, sites, "off", rounds, 2, 30, "distributed");
+    ConfigFiles.coordinator(dir, port, sites, "off", rounds, 3, 30, "distributed");
     for (int i = 1; i <= 3; i++) {
       ConfigFiles.site(dir, i, port, sites, stopAfter, i == 1 ? "[live]\ndata = \"live.csv\"\n" : "");
     }
