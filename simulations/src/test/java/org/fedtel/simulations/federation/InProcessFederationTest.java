@@ -171,7 +171,7 @@ class InProcessFederationTest {
   }
 
   @Test
-  void stragglersAreCutAtTheMaskingDeadlineAndTheCoordinatorChargesOnlySurvivors() throws Exception {
+  void stragglersAreCutAtTheMaskingDeadlineAndTheCoordinatorChargesEveryRecordedDataUse() throws Exception {
     RunSpec spec = new RunSpec("federated_distributed_eps50_drop0.0_strag0.3", RunKind.FEDERATED, "distributed", 50, 1e-5,
         new Dropout(0, 0, 0, 0, 0.3), 23);
     SimulationSettings settings = new SimulationSettings(4, 1, 32, 0.05, "fedavg", 1.0, 1.0, 32);
@@ -188,8 +188,9 @@ class InProcessFederationTest {
       assertTrue(r.maxEpsilonChargedBySite() >= r.maxEpsilon(), "a site pays at least what the coordinator charges it");
     }
     assertTrue(cut > 0, "some stragglers were cut");
-    // The coordinator charges a site in a round exactly when its input reached the aggregate:
-    // the sites whose epsilon grew are as many as the survivors, never the stragglers.
+    // The coordinator charges a site in a round exactly when its data-use record is written (as the
+    // ledger, the auditor and the site itself count it), committed or not: every sampled site but the
+    // stragglers, whose records arrive after the masking deadline and are refused.
     double[] before = new double[sites.size()];
     for (RoundRecord r : rounds) {
       double[] now = r.epsilonPerSite();
@@ -197,7 +198,7 @@ class InProcessFederationTest {
       for (int i = 0; i < now.length; i++) {
         charged += now[i] > before[i] ? 1 : 0;
       }
-      assertEquals(r.survivors(), charged, "sites charged by the coordinator in round " + r.round());
+      assertEquals(r.sampled() - r.stragglersCut(), charged, "sites charged by the coordinator in round " + r.round());
       before = now;
     }
   }
