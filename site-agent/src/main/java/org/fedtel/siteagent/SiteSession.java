@@ -359,8 +359,8 @@ public final class SiteSession {
    * only if every sum the server can unmask holds at least n_min inputs. The server learns the sum of
    * whichever survivors it names, and secure aggregation lets it unmask as few as the threshold t
    * (Bonawitz et al., CCS 2017, section 4; Kairouz, Liu and Steinke 2021, section 4: the noise is
-   * calibrated to the fewest survivors). So n_min, which the coordinator chooses, must not exceed t,
-   * nor the round's participants. (sampled_sites only bounds the aggregate's range in the ring; a
+   * calibrated to the fewest survivors). So n_min, which the coordinator chooses, must not exceed t
+   * (with the complete graph), nor the round's participants. (sampled_sites only bounds the aggregate's range in the ring; a
    * larger value costs precision, not privacy, and the charge computed from it stays honest.)
    */
   private static void checkMinSurvivors(RoundStart rs) {
@@ -371,7 +371,11 @@ public final class SiteSession {
       throw new IllegalArgumentException("min_survivors " + minSurvivors + " exceeds the " + participants
           + " participants of the round: the noise share of each site would be too small for the sum of those who take part");
     }
-    if (minSurvivors > threshold) {
+    // With the complete graph the server needs t survivors to unmask anything, so t bounds the smallest
+    // sum. With the SecAgg+ graph (neighbours > 0) t is per share group of k + 1 sites and does not
+    // bound it (nor does anything a site can check: the coordinator picks the graph, docs/CRYPTO.md
+    // section 6), so there the calibration at n_min rests on the coordinator following the protocol.
+    if (rs.getSecagg().getNeighbours() == 0 && minSurvivors > threshold) {
       throw new IllegalArgumentException("min_survivors " + minSurvivors + " exceeds the secure-aggregation threshold " + threshold
           + ": the sum of as few as " + threshold + " sites can be unmasked, with less noise than accounted");
     }

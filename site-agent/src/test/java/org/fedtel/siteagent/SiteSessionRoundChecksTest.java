@@ -108,8 +108,12 @@ class SiteSessionRoundChecksTest {
   }
 
   private static RoundStart.Builder distributed(int participants, int threshold, int minSurvivors) {
+    return distributed(participants, threshold, minSurvivors, 0);
+  }
+
+  private static RoundStart.Builder distributed(int participants, int threshold, int minSurvivors, int neighbours) {
     SecAggParams.Builder secagg = SecAggParams.newBuilder().setModulusBits(48).setThreshold(threshold)
-        .setGraphSeed(ByteString.copyFrom(new byte[32]));
+        .setNeighbours(neighbours).setGraphSeed(ByteString.copyFrom(new byte[32]));
     for (int i = 1; i <= participants; i++) {
       secagg.addParticipants("site-" + i);
     }
@@ -134,6 +138,9 @@ class SiteSessionRoundChecksTest {
     // Control: n_min within both is the ordinary distributed round.
     assertTrue(decision(s.onEnvelope(start(3, distributed(3, 2, 2)))).getAccepted());
     assertTrue(decision(s.onEnvelope(start(4, distributed(2, 2, 2)))).getAccepted());
+    // The SecAgg+ graph: t counts per share group of k + 1 sites and does not bound the smallest
+    // sum, so n_min above it is taken (large simulations calibrate to half of hundreds of sites).
+    assertTrue(decision(s.onEnvelope(start(5, distributed(8, 3, 5, 4)))).getAccepted());
   }
 
   @Test

@@ -203,6 +203,24 @@ class InProcessFederationTest {
     }
   }
 
+  /**
+   * Above SecAggParams.SPARSE_ABOVE (200) sites the coordinator uses the SecAgg+ graph, whose
+   * threshold counts per share group, far below the min_survivors the noise is calibrated to (half
+   * the sites): the sites must still take the distributed round (a check that compared the two
+   * refused every round of every large simulation). Small sites (one node, 3 hours) keep it fast.
+   */
+  @Test
+  void aDistributedRoundOverTheSecAggPlusGraphRuns() throws Exception {
+    GeneratorConfig config = GeneratorConfig.builder().sites(201).nodesPerSite(1)
+        .durationSeconds(3 * 3600).intervalSeconds(60).anomalyRate(0.1).nonIidAlpha(0.3).seed(5).build();
+    List<SiteData> many = Sites.generated(config, new WindowSpec(12, 6, FeatureMode.STATISTICS));
+    RunSpec spec = new RunSpec("federated_distributed_eps50_drop0.0", RunKind.FEDERATED, "distributed", 50, 1e-5, 0.0, 5);
+    SimulationSettings one = new SimulationSettings(1, 1, 32, 0.05, "fedavg", 1.0, 1.0, 48);
+    RoundRecord r = InProcessFederation.run(many, spec, one, x -> {}).get(0);
+    assertEquals(many.size(), r.survivors(), "every site took the round and survived");
+    assertTrue(r.maxEpsilon() > 0, "the round was charged: " + r.maxEpsilon());
+  }
+
   private static RoundRecord last(List<RoundRecord> rounds) {
     return rounds.get(rounds.size() - 1);
   }
