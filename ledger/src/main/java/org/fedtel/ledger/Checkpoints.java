@@ -6,7 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.TreeMap;
 
-/** The {@code checkpoints/} directory of a ledger: one signed note per size, {@code <size>.note}. */
+/** The {@code checkpoints/} directory of a ledger: one signed note per size, {@code <size>.note}
+ * with the size in 20 zero-padded digits; no other {@code *.note} name is accepted. */
 final class Checkpoints {
   private Checkpoints() {}
 
@@ -28,6 +29,14 @@ final class Checkpoints {
           size = Long.parseLong(name.substring(0, name.length() - ".note".length()));
         } catch (NumberFormatException e) {
           throw new LedgerException("checkpoint file " + name + " is not named <size>.note");
+        }
+        // Only the writer's own name: "8.note", "08.note" or "+8.note" parse to the same size, and
+        // keeping whichever the directory lists last would leave a second (forged or forked)
+        // checkpoint for that size unverified.
+        String canonical = path(ledgerDir, size).getFileName().toString();
+        if (size < 0 || !name.equals(canonical)) {
+          throw new LedgerException("checkpoint file " + name + " is not named <size>.note as the ledger writes it"
+              + (size < 0 ? "" : " (" + canonical + ")") + "; a second checkpoint file for one size is refused");
         }
         SignedNote note;
         try {

@@ -214,4 +214,20 @@ class LedgerAuditTest {
         () -> LedgerAudit.verify(dir, List.of(trusted), (d, t) -> { }));
     assertTrue(e.getMessage().contains("is signed with a different root than the entries give"), e.getMessage());
   }
+  @Test
+  void aSecondCheckpointFileForASizeUnderAnotherNameIsRefusedNamingIt() throws Exception {
+    // Long.parseLong read "8.note", "08.note" and "00000000000000000008.note" as the same size, and
+    // the one listed last was the only one verified: a forged second checkpoint could hide behind
+    // directory order. Only the name the writer produces is accepted.
+    Map.Entry<Long, SignedNote> first = Checkpoints.readAll(dir).firstEntry();
+    for (String name : List.of(first.getKey() + ".note", "0" + first.getKey() + ".note", "+" + first.getKey() + ".note",
+        String.format("%021d.note", first.getKey()))) {
+      Path extra = dir.resolve(Ledger.CHECKPOINT_DIR).resolve(name);
+      Files.write(extra, first.getValue().toBytes());
+      String m = failure();
+      assertTrue(m.contains("checkpoint file " + name + " is not named") && m.contains(String.format("%020d.note", first.getKey())), m);
+      Files.delete(extra);
+    }
+    LedgerAudit.verify(dir);
+  }
 }
