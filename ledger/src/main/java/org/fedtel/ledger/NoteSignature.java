@@ -47,11 +47,17 @@ public record NoteSignature(String name, byte[] bytes) {
     if (!NoteKeys.validName(name)) {
       throw new NoteException("signature line has an invalid key name '" + name + "'");
     }
+    String b64 = rest.substring(sp + 1);
     byte[] raw;
     try {
-      raw = Base64.getDecoder().decode(rest.substring(sp + 1));
+      raw = Base64.getDecoder().decode(b64);
     } catch (IllegalArgumentException e) {
-      throw new NoteException("signature by " + name + " is not base64");
+      throw new NoteException("signature by " + name + " is not canonical (padded) base64");
+    }
+    // The decoder also takes a missing '=' and non-zero trailing bits; refusing those keeps one
+    // signature to one line (as Checkpoint.parse does for the root).
+    if (!Base64.getEncoder().encodeToString(raw).equals(b64)) {
+      throw new NoteException("signature by " + name + " is not canonical (padded) base64");
     }
     if (raw.length < 5) {
       throw new NoteException("signature by " + name + " is too short");

@@ -3,6 +3,7 @@ package org.fedtel.ledger;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -71,6 +72,21 @@ class SignedNoteTest {
     for (String bad : List.of("Log\n0123\nYmFuYW5hcw==\n", "Log\n-1\nYmFuYW5hcw==\n", "\n123\nYmFuYW5hcw==\n",
         "Log\n123\nYmFuYW5hcw\n", "Log\n123\n", "Log\n123\nYmFuYW5hcw==", "Log\n123\nYmFuYW5hcw==\n\n")) {
       assertThrows(NoteException.class, () -> Checkpoint.parse(bad), bad);
+    }
+  }
+  @Test
+  void aSignatureNotInCanonicalPaddedBase64IsRejected() throws NoteException {
+    // The lenient decoder took the vector's signature without its '=' (and with other non-zero
+    // trailing bits), so one signature had several lines; roots are held to canonical base64 the
+    // same way (Checkpoint.parse).
+    String b64 = "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=";
+    NoteSignature.parseLine("\u2014 PeterNeumann " + b64 + "\n");
+    for (String bad : List.of(b64.replace("=", ""), b64.replace("nAM=", "nAN="), b64 + "=")) {
+      NoteException e = assertThrows(NoteException.class,
+          () -> NoteSignature.parseLine("\u2014 PeterNeumann " + bad + "\n"), bad);
+      assertTrue(e.getMessage().contains("canonical"), e.getMessage());
+      assertThrows(NoteException.class, () -> SignedNote.parse((TEXT + "\n\u2014 PeterNeumann " + bad + "\n")
+          .getBytes(StandardCharsets.UTF_8)), bad);
     }
   }
 }
