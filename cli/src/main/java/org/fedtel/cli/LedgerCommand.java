@@ -160,7 +160,8 @@ final class LedgerCommand {
             out.print(first[0] ? "\n" : ",\n");
             out.print(v.json(index, e.getTimestampMillis(), MerkleTree.leafHash(stored)));
           } else {
-            out.printf("#%-6d %s  %-16s %s%n", index, Instant.ofEpochMilli(e.getTimestampMillis()), v.kind, v.text);
+            out.printf("#%-6d %s  %-16s %s%n", index, Instant.ofEpochMilli(e.getTimestampMillis()), v.kind,
+                printable(v.text));
           }
           first[0] = false;
         });
@@ -412,6 +413,33 @@ final class LedgerCommand {
       sb.append(",\"no_dp\":").append(b.unprotected()).append(",\"exhausted\":").append(b.exhausted()).append('}');
     }
     sb.append(']');
+  }
+
+  /**
+   * {@code s} with every control character (C0, DEL, C1) and the Unicode line and paragraph
+   * separators written as {@code \\uXXXX}, and backslashes doubled: the strings of a ledger are the
+   * coordinator's and the sites' words, and must not move an auditor's cursor, clear the screen or
+   * forge lines of this listing.
+   */
+  static String printable(String s) {
+    StringBuilder sb = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean escape = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029' || c == '\\';
+      if (escape && sb == null) {
+        sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+      }
+      if (sb != null) {
+        if (c == '\\') {
+          sb.append("\\\\");
+        } else if (escape) {
+          sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+        } else {
+          sb.append(c);
+        }
+      }
+    }
+    return sb == null ? s : sb.toString();
   }
 
   static String hex(byte[] b) {

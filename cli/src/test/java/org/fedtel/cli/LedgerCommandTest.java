@@ -92,6 +92,34 @@ class LedgerCommandTest {
     assertTrue(!j.out().contains("\"round\":3"), j.out());
   }
 
+  /**
+   * Ledger strings are other parties' words: in the text listing, control characters (an escape
+   * sequence, a newline that would forge a line) and backslashes are written escaped, one entry
+   * per line; JSON keeps the exact string.
+   */
+  @Test
+  void showPrintsControlCharactersEscaped() throws Exception {
+    Path odd = tmp.resolve("odd");
+    String reason = "bad\u001b[2Jnews\n#99     2026-01-01T00:00:00Z  data-use  site=forged\u0085 tab\tback\\slash";
+    try (org.fedtel.ledger.Ledger l = org.fedtel.ledger.Ledger.open(odd, SyntheticLedger.genesis(4),
+        SyntheticLedger.coordinatorKey(4),
+        java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC))) {
+      l.append(org.fedtel.ledger.v1.Entry.newBuilder().setRoundStarted(org.fedtel.ledger.v1.RoundStarted.newBuilder()
+          .setRound(1)));
+      l.append(org.fedtel.ledger.v1.Entry.newBuilder().setRoundAborted(org.fedtel.ledger.v1.RoundAborted.newBuilder()
+          .setRound(1).setReason(reason)));
+    }
+    var r = run("ledger", "show", "--kind", "round-aborted", odd.toString());
+    assertEquals(0, r.exit(), r.err());
+    String out = r.out().strip();
+    assertEquals(1, out.split("\n").length, out);
+    assertTrue(out.chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c <= 0x9f)), out);
+    assertTrue(out.contains("bad\\u001b[2Jnews\\u000a#99") && out.contains("forged\\u0085 tab\\u0009back\\\\slash"), out);
+    var j = run("ledger", "show", "--json", "--kind", "round-aborted", odd.toString());
+    assertEquals(0, j.exit(), j.err());
+    assertTrue(j.out().contains("\\u001b[2Jnews\\n#99"), j.out());
+  }
+
   @Test
   void budgetTableListsEverySite() {
     var r = run("-q", "ledger", "budget", dir.toString());
