@@ -528,27 +528,38 @@ public final class LedgerAudit {
       throw new CorruptLedgerException(index, where + " is signed with a different root than the entries give:"
           + " the history up to entry " + index + " was changed or forked");
     }
-    int cosigned = 0;
+    // C2SP signed-note identifies a signature by (key name, key ID): a repeated line is one
+    // cosignature, and a line whose key ID is not the coordinator's or the named site's enrolled key
+    // is refused alike whatever its name (stricter than C2SP, which ignores unknown keys: every
+    // line other than the coordinator's must be an enrolled site's cosignature).
+    NoteVerifier log = NoteVerifier.of(genesis.getOrigin(), coordinator);
+    Set<String> counted = new HashSet<>();
     for (NoteSignature s : note.signatures()) {
-      if (s.name().equals(genesis.getOrigin())) {
-        continue;
+      if (log.matches(s)) {
+        continue; // verified by note.verify above
       }
-      Site site = sites.get(s.name());
-      if (site == null) {
+      Site site = s.name().equals(genesis.getOrigin()) ? null : sites.get(s.name());
+      if (site == null && !s.name().equals(genesis.getOrigin())) {
         throw new LedgerException(where + ": cosignature by '" + s.name() + "', which is not an enrolled site");
+      }
+      NoteVerifier v = site == null ? log : NoteVerifier.of(s.name(), site.key);
+      if (!v.matches(s)) {
+        throw new LedgerException(where + ": signature line by '" + s.name() + "' with key id "
+            + NoteKeys.hex8(s.keyHash()) + " is not by a known key (" + (site == null ? "the coordinator's key id is "
+            : "site '" + s.name() + "' is enrolled with key id ") + NoteKeys.hex8(v.keyHash()) + ")");
       }
       // Verified on the signature threads, reported in entry order like a data use's signatures.
       signatures.queue(index, () -> {
         try {
-          NoteVerifier.of(s.name(), site.key).verify(note.text(), s);
+          v.verify(note.text(), s);
           return null;
         } catch (NoteException e) {
           return new LedgerException(where + ": cosignature of site '" + s.name() + "' does not verify", e);
         }
       });
-      cosigned++;
+      counted.add(s.name() + "+" + NoteKeys.hex8(s.keyHash()));
     }
-    return cosigned;
+    return counted.size();
   }
 
   /** Checks entry {@code index}, the bytes {@code buf[off, off + len)}. */

@@ -230,4 +230,36 @@ class LedgerAuditTest {
     }
     LedgerAudit.verify(dir);
   }
+  @Test
+  void cosignaturesAreCountedOncePerKeyAndLinesByUnknownKeysAreRefusedWhateverTheName() throws Exception {
+    // C2SP signed-note: a signature is identified by (key name, key ID). A repeated cosignature
+    // line counted twice (25 instead of 24), and a line by an unknown key ID was reported as a bad
+    // signature under an enrolled site's name but silently ignored under the origin's name.
+    Map.Entry<Long, SignedNote> last = Checkpoints.readAll(dir).lastEntry();
+    Path file = Checkpoints.path(dir, last.getKey());
+    String note = new String(last.getValue().toBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String site00 = last.getValue().signatures().stream().filter(x -> x.name().equals("site-00")).findFirst()
+        .orElseThrow().line();
+    Files.writeString(file, note + site00);
+    assertEquals(24, LedgerAudit.verify(dir).cosignatures());
+    String otherKey = java.util.Base64.getEncoder().encodeToString(new byte[] {0x12, 0x34, 0x56, 0x78,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55,
+        56, 57, 58, 59, 60, 61, 62, 63, 64});
+    for (String name : List.of("site-00", SyntheticLedger.ORIGIN)) {
+      Files.writeString(file, note + "\u2014 " + name + " " + otherKey + "\n");
+      String m = failure();
+      assertTrue(m.contains("signature line by '" + name + "' with key id 12345678")
+          && m.contains("is not by a known key"), m);
+    }
+    Files.writeString(file, note + "\u2014 witness.example " + otherKey + "\n");
+    assertTrue(failure().contains("cosignature by 'witness.example', which is not an enrolled site"), failure());
+    // A line with the right key ID but a bad signature is still reported as one that does not verify.
+    byte[] bad = last.getValue().signatures().get(1).bytes();
+    bad[10] ^= 1;
+    Files.writeString(file, new SignedNote(last.getValue().text(), List.of(last.getValue().signatures().get(0),
+        new NoteSignature(last.getValue().signatures().get(1).name(), bad))).encode());
+    assertTrue(failure().contains("cosignature of site '" + last.getValue().signatures().get(1).name()
+        + "' does not verify"), failure());
+  }
 }
