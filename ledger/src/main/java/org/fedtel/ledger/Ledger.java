@@ -88,9 +88,14 @@ public final class Ledger implements AutoCloseable {
     this.lockChannel = lockChannel;
     this.lock = lock;
     Path file = dir.resolve(EntryLog.FILE);
+    Acknowledged acked = acknowledged();
     // A crash before the genesis entry was durable leaves at most a header and a torn record.
     boolean fresh = !Files.exists(file) || Files.size(file) <= EntryLog.MAGIC.length
         || EntryLog.scan(file, (i, o, b) -> { }).entries() == 0;
+    if (fresh && acked.entries() > 0) {
+      throw new CorruptLedgerException(0, "the entries file holds no complete genesis entry but "
+          + acked.entries() + " entries were acknowledged (" + acked.why() + ")");
+    }
     this.log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.hashes = new FileHashStore(dir.resolve(FileHashStore.FILE));
     if (fresh) {
@@ -106,14 +111,31 @@ public final class Ledger implements AutoCloseable {
       return;
     }
     List<byte[]> leaves = new ArrayList<>();
-    EntryLog.Scan scan = EntryLog.scan(file, (index, offset, bytes) -> {
-      byte[] leaf = MerkleTree.leafHash(bytes);
-      loadEntry(index, bytes, leaves.isEmpty() ? null : leaves.get(leaves.size() - 1));
-      recordOffset(index, offset);
-      leaves.add(leaf);
-    });
-    if (scan.entries() == 0) {
-      throw new CorruptLedgerException(0, "the genesis entry is missing");
+    EntryLog.Scan scan;
+    try {
+      scan = EntryLog.scan(file, (index, offset, bytes) -> {
+        byte[] leaf = MerkleTree.leafHash(bytes);
+        loadEntry(index, bytes, leaves.isEmpty() ? null : leaves.get(leaves.size() - 1));
+        recordOffset(index, offset);
+        leaves.add(leaf);
+      });
+      if (scan.entries() == 0) {
+        throw new CorruptLedgerException(0, "the genesis entry is missing");
+      }
+      // A torn tail is an append that crashed before its fsync, so it was never acknowledged
+      // (DESIGN.md §4: "cut back to the last committed entry"). An entry that a stored checkpoint
+      // covers, or whose node hashes were synced, was durable and acknowledged: a bad or missing
+      // record there is damage, and cutting it would silently drop an acknowledged entry.
+      if (scan.entries() < acked.entries()) {
+        long n = scan.entries();
+        throw new CorruptLedgerException(n, (scan.torn() ? scan.tornTail()
+            : "is missing (the entries file ends after entry " + (n - 1) + ")")
+            + ", but the entry was acknowledged (" + acked.why() + "); not cutting it back");
+      }
+    } catch (LedgerException | IOException | RuntimeException e) {
+      log.close();
+      hashes.close();
+      throw e;
     }
     long cut = 0;
     if (scan.torn()) {
@@ -199,6 +221,35 @@ public final class Ledger implements AutoCloseable {
       }
     }
     lastTimestamp = Math.max(lastTimestamp, e.getTimestampMillis());
+  }
+
+  /** How many entries were acknowledged, as far as the files show, and what shows it. */
+  private record Acknowledged(long entries, String why) {}
+
+  /**
+   * The entries known to have been acknowledged: those covered by the largest stored checkpoint
+   * (signed only over durable entries) or by {@code hashes.synced} (written only for durable entries).
+   */
+  private Acknowledged acknowledged() throws IOException {
+    long checkpoint = 0;
+    Path d = dir.resolve(CHECKPOINT_DIR);
+    if (Files.isDirectory(d)) {
+      try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(d, "*.note")) {
+        for (Path p : files) {
+          String name = p.getFileName().toString();
+          try {
+            checkpoint = Math.max(checkpoint, Long.parseLong(name.substring(0, name.length() - ".note".length())));
+          } catch (NumberFormatException e) {
+            // Not a checkpoint of ours; Checkpoints.readAll reports it to whoever reads them.
+          }
+        }
+      }
+    }
+    long synced = readSyncedHashes();
+    if (checkpoint >= synced) {
+      return new Acknowledged(checkpoint, "covered by the stored checkpoint of size " + checkpoint);
+    }
+    return new Acknowledged(synced, HASHES_SYNCED + " records " + synced + " entries");
   }
 
   private long repairHashes(List<byte[]> leaves) throws IOException {
@@ -493,10 +544,16 @@ public final class Ledger implements AutoCloseable {
     }
     SignedNote note = SignedNote.sign(c.body(), checkpointSigner);
     synchronized (this) {
-      syncHashes(size);
+      syncHashes(durable);
       Optional<SignedNote> existing = readCheckpoint(c.size());
-      if (existing.isPresent() && existing.get().text().equals(note.text())) {
-        return existing.get(); // keep cosignatures already collected for this size
+      if (existing.isPresent()) {
+        if (existing.get().text().equals(note.text())) {
+          return existing.get(); // keep cosignatures already collected for this size
+        }
+        // Two roots signed for one size are a fork by the coordinator's own key, and replacing the
+        // file would also drop the sites' cosignatures of the first (DESIGN.md §4).
+        throw new IllegalStateException("ledger " + dir + ": a different checkpoint of size " + c.size()
+            + " is already stored; refusing to sign a second root for that size");
       }
       writeCheckpoint(c.size(), note);
     }
@@ -580,7 +637,8 @@ public final class Ledger implements AutoCloseable {
     try {
       if (!failed) {
         synchronized (this) {
-          syncHashes(size);
+          // Only durable entries: hashes.synced also tells open which entries were acknowledged.
+          syncHashes(durable);
         }
       }
     } finally {

@@ -108,15 +108,14 @@ class LedgerStorageTest {
     }
     Path log = dir.resolve(EntryLog.FILE);
     long full = Files.size(log);
-    long lastStart = LedgerFiles.offsetOf(dir, 10);
-    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
-      f.setLength(lastStart + 7); // inside the last record
-    }
+    // A crash mid-append of entry 11: part of its record reached the file, none of it acknowledged.
+    byte[] frame = EntryLog.frame(aborted(11).setIndex(11).build().toByteArray());
+    Files.write(log, java.util.Arrays.copyOf(frame, 7), java.nio.file.StandardOpenOption.APPEND);
     try (Ledger l = open()) {
-      assertEquals(10, l.size());
+      assertEquals(11, l.size());
       assertEquals(7, l.recovery().bytesCut());
       assertNotNull(l.recovery().tornTail());
-      assertEquals(10, l.append(aborted(99)));
+      assertEquals(11, l.append(aborted(99)));
     }
     assertTrue(Files.size(log) < full + 100);
     // Zero fill after the last record (a file extended but never written) is a torn tail too.
@@ -124,8 +123,85 @@ class LedgerStorageTest {
       f.setLength(f.length() + 4096);
     }
     try (Ledger l = open()) {
-      assertEquals(11, l.size());
+      assertEquals(12, l.size());
       assertEquals(4096, l.recovery().bytesCut());
+    }
+    // A whole last record failing its checksum, past every acknowledged entry, is a torn tail too.
+    frame = EntryLog.frame(aborted(12).setIndex(12).build().toByteArray());
+    frame[frame.length - 1] ^= 1;
+    Files.write(log, frame, java.nio.file.StandardOpenOption.APPEND);
+    try (Ledger l = open()) {
+      assertEquals(12, l.size());
+      assertEquals(frame.length, l.recovery().bytesCut());
+    }
+  }
+
+  private static void flipBit(Path file, long position) throws Exception {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+      f.seek(position);
+      int b = f.read();
+      f.seek(position);
+      f.write(b ^ 1);
+    }
+  }
+
+  @Test
+  void anAcknowledgedLastEntryFailingItsChecksumIsAnErrorNotATornTail() throws Exception {
+    // The reviewer's TailFlip: 17 entries, cosigned checkpoint of size 17, bit rot in entry 16.
+    assertEquals(17, SyntheticLedger.write(dir, 3, 4, 7, true));
+    Path log = dir.resolve(EntryLog.FILE);
+    flipBit(log, Files.size(log) - 10);
+    byte[] damaged = Files.readAllBytes(log);
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, this::open);
+    assertEquals(16, e.entryIndex());
+    assertTrue(e.getMessage().contains("checksum") && e.getMessage().contains("checkpoint of size 17"),
+        e.getMessage());
+    assertArrayEquals(damaged, Files.readAllBytes(log), "nothing was cut");
+    // A last record cut short is refused the same way when it was acknowledged.
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
+      f.setLength(f.length() - 3);
+    }
+    assertEquals(16, assertThrows(CorruptLedgerException.class, this::open).entryIndex());
+  }
+
+  @Test
+  void entriesBelowTheSyncedCountAreAcknowledgedToo() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 10; i++) {
+        l.append(aborted(i));
+      }
+    } // no checkpoint; close syncs the hashes of all 11 entries
+    Path log = dir.resolve(EntryLog.FILE);
+    flipBit(log, Files.size(log) - 10);
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, this::open);
+    assertEquals(10, e.entryIndex());
+    assertTrue(e.getMessage().contains(Ledger.HASHES_SYNCED), e.getMessage());
+    // A whole acknowledged record gone (the file ends on a record boundary) is refused as well.
+    try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "rw")) {
+      f.setLength(LedgerFiles.offsetOf(dir, 9));
+    }
+    assertEquals(9, assertThrows(CorruptLedgerException.class, this::open).entryIndex());
+  }
+
+  @Test
+  void signCheckpointNeverReplacesADifferentCheckpointOfTheSameSize() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 3; i++) {
+        l.append(aborted(i));
+      }
+      // A checkpoint of size 4 over another root is already stored (e.g. signed before the entries
+      // were damaged and rewritten): signing the current root for size 4 would be a fork.
+      Path stored = Checkpoints.path(dir, 4);
+      byte[] other = SignedNote.sign(new Checkpoint(SyntheticLedger.genesis(7).getOrigin(), 4, new byte[32]).body(),
+          NoteSigner.of(SyntheticLedger.genesis(7).getOrigin(), SyntheticLedger.coordinatorKey(7))).toBytes();
+      Files.write(stored, other);
+      IllegalStateException e = assertThrows(IllegalStateException.class, l::signCheckpoint);
+      assertTrue(e.getMessage().contains("size 4"), e.getMessage());
+      assertArrayEquals(other, Files.readAllBytes(stored), "the stored checkpoint is untouched");
+      // The same text again keeps the stored file (and any cosignatures on it).
+      Files.delete(stored);
+      SignedNote first = l.signCheckpoint();
+      assertEquals(first.text(), l.signCheckpoint().text());
     }
   }
 
