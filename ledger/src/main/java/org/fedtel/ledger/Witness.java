@@ -9,8 +9,9 @@ import org.fedtel.crypto.SigningKey;
 /**
  * A site or auditor watching the coordinator's log. It keeps the last checkpoint it accepted; a new
  * checkpoint is cosigned only if the log signed it, it does not roll back, and a consistency proof
- * (RFC 9162 §2.1.4) shows the accepted tree is a prefix of the new one. Conflicting signed
- * checkpoints are kept as {@link ForkEvidence}. Thread-safe.
+ * (RFC 9162 §2.1.4) shows the accepted tree is a prefix of the new one. Two signed checkpoints of
+ * the same size with different roots are kept as {@link ForkEvidence}; a proof that fails is
+ * refused but is not evidence (it may be damaged in transit). Thread-safe.
  */
 public final class Witness {
   private final NoteSigner signer;
@@ -55,8 +56,9 @@ public final class Witness {
    * Verifies {@code note} and the consistency proof from {@link #acceptedSize()} to it, accepts it,
    * and returns this witness's cosignature.
    *
-   * @throws ForkException if the note conflicts with the accepted checkpoint (evidence kept)
-   * @throws LedgerException if the note is not the log's, rolls back, or the proof is malformed
+   * @throws ForkException if the note has the accepted size and another root (evidence kept)
+   * @throws LedgerException if the note is not the log's, rolls back, or the consistency proof is
+   *     missing, malformed or fails (no evidence kept)
    */
   public synchronized NoteSignature cosign(SignedNote note, List<byte[]> consistencyProof) throws LedgerException {
     Checkpoint c = parseVerified(note);
@@ -74,8 +76,11 @@ public final class Witness {
         try {
           MerkleProofs.verifyConsistency(from, c.size(), acceptedCheckpoint.root(), c.root(), consistencyProof);
         } catch (ProofException e) {
-          throw fork(note, "checkpoint of size " + c.size() + " is not consistent with accepted size " + from
-              + ": " + e.getMessage());
+          // Not fork evidence: a missing, damaged or malformed proof fails the same way for an
+          // honest log, and ForkEvidence must be provable from the two signed notes alone. Only the
+          // same size with different roots (above) is; the log may resend a proof that verifies.
+          throw new LedgerException("checkpoint of size " + c.size() + " is not proven consistent with the"
+              + " accepted size " + from + " (" + e.getMessage() + "); not cosigned", e);
         }
       }
     }

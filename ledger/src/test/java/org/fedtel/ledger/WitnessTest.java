@@ -1,6 +1,7 @@
 package org.fedtel.ledger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,10 +46,23 @@ class WitnessTest {
     MerkleTree t = tree("e", 50);
     w.cosign(checkpoint(t, 20), List.of());
     assertThrows(LedgerException.class, () -> w.cosign(checkpoint(t, 19), List.of()));
+    // A damaged, missing or malformed proof between two consistent checkpoints is refused, but is
+    // not evidence of a fork: the log is honest and the proof may have been damaged in transit, so
+    // ForkEvidence (two notes that cannot both be honest) must not accuse it.
     List<byte[]> proof = new ArrayList<>(t.consistencyProof(20, 30));
     proof.set(0, ProofMutations.flip(proof.get(0), 3));
-    assertThrows(ForkException.class, () -> w.cosign(checkpoint(t, 30), proof));
+    List<byte[]> truncated = t.consistencyProof(20, 30).subList(0, 1);
+    List<byte[]> shortElement = new ArrayList<>(t.consistencyProof(20, 30));
+    shortElement.set(0, new byte[31]);
+    for (List<byte[]> bad : java.util.Arrays.<List<byte[]>>asList(proof, truncated, shortElement, List.of(), null)) {
+      LedgerException e = assertThrows(LedgerException.class, () -> w.cosign(checkpoint(t, 30), bad));
+      assertFalse(e instanceof ForkException, e.getMessage());
+      assertTrue(e.getMessage().contains("is not proven consistent with the accepted size 20"), e.getMessage());
+    }
+    assertTrue(w.forkEvidence().isEmpty());
     assertEquals(20, w.acceptedSize());
+    w.cosign(checkpoint(t, 30), t.consistencyProof(20, 30)); // the honest proof, resent
+    assertEquals(30, w.acceptedSize());
     SignedNote unsigned = SignedNote.sign(new Checkpoint("log.example", 30, t.root(30)).body(),
         NoteSigner.of("log.example", SyntheticLedger.coordinatorKey(4)));
     assertThrows(NoteException.class, () -> w.cosign(unsigned, t.consistencyProof(20, 30)));
@@ -65,7 +79,13 @@ class WitnessTest {
     ForkEvidence ev = w.forkEvidence().get(0);
     ev.accepted().verify(log.verifier());
     ev.conflicting().verify(log.verifier());
-    assertThrows(ForkException.class, () -> w.cosign(checkpoint(forked, 40), forked.consistencyProof(25, 40)));
-    assertEquals(2, w.forkEvidence().size());
+    // A larger checkpoint of the forked tree fails its consistency proof from the accepted one; that
+    // alone does not prove a fork (a damaged proof fails the same way), so it is refused without
+    // evidence. The same-size pair above is the evidence.
+    LedgerException e2 = assertThrows(LedgerException.class,
+        () -> w.cosign(checkpoint(forked, 40), forked.consistencyProof(25, 40)));
+    assertFalse(e2 instanceof ForkException, e2.getMessage());
+    assertEquals(1, w.forkEvidence().size());
+    assertEquals(25, w.acceptedSize());
   }
 }
