@@ -325,7 +325,8 @@ public final class SiteSession {
           .setSignatureLine(com.google.protobuf.ByteString.copyFrom(sig.line(), java.nio.charset.StandardCharsets.UTF_8))
           .setCheckpointSize(size)).build());
     } catch (LedgerException ex) {
-      // A fork or rollback: refuse to cosign, keep the evidence in the witness, and say so loudly.
+      // A fork (evidence kept in the witness), a rollback or a proof that does not hold: refuse to
+      // cosign, and say so loudly.
       logger.error("site {} refuses to cosign a checkpoint: {}", siteId, ex.getMessage());
       throw new RejectedMessageException(Reason.BAD_CONTENT, "checkpoint not cosigned: " + ex.getMessage());
     }
