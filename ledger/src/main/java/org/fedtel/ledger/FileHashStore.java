@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
 /** A {@link HashStore} in a file of raw 32-byte hashes; a cache of what the entries determine. */
 final class FileHashStore implements HashStore, AutoCloseable {
@@ -56,6 +57,47 @@ final class FileHashStore implements HashStore, AutoCloseable {
       throw new UncheckedIOException(e);
     }
     count++;
+  }
+
+  /** Reads the first {@code n} hashes in order, in large reads (checking a whole store on open). */
+  Reader reader(long n) {
+    return new Reader(n);
+  }
+
+  final class Reader {
+    private final long n;
+    private final ByteBuffer buf = ByteBuffer.allocate(32 << 15);
+    private long next;
+
+    private Reader(long n) {
+      if (n > count) {
+        throw new IndexOutOfBoundsException("hash " + (n - 1) + " of " + count);
+      }
+      this.n = n;
+      buf.limit(0);
+    }
+
+    /** Whether the next stored hash equals {@code hash}. */
+    boolean nextEquals(byte[] hash) throws IOException {
+      if (next >= n) {
+        throw new IndexOutOfBoundsException("hash " + next + " of " + n);
+      }
+      if (!buf.hasRemaining()) {
+        buf.clear();
+        buf.limit((int) Math.min(buf.capacity(), (n - next) * 32));
+        long at = next * 32;
+        while (buf.hasRemaining()) {
+          if (channel.read(buf, at + buf.position()) < 0) {
+            throw new IOException("hash file ends inside hash " + (at / 32 + buf.position() / 32));
+          }
+        }
+        buf.flip();
+      }
+      int p = buf.position();
+      buf.position(p + 32);
+      next++;
+      return Arrays.equals(buf.array(), p, p + 32, hash, 0, 32);
+    }
   }
 
   void truncate(long newCount) throws IOException {

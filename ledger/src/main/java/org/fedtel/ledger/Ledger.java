@@ -256,28 +256,21 @@ public final class Ledger implements AutoCloseable {
     long expected = HashStore.countFor(size);
     long have = hashes.count();
     long synced = readSyncedHashes();
-    if (synced == size && have == expected && size > 0
-        && Arrays.equals(hashes.get(HashStore.position(0, size - 1)), leaves.get((int) (size - 1)))) {
+    // Hashes past the last synced size were never fsynced: after a power loss they may be garbage.
+    long candidate = Math.min(Math.min(leavesWithin(have), synced), size);
+    // The synced ones are checked too, every one against the entries: hashes.bin is a cache, and a
+    // damaged hash would otherwise be signed into a checkpoint root and served in proofs.
+    long checkStart = System.nanoTime();
+    long firstWrong = firstWrongHash(leaves, candidate);
+    LOG.debug("ledger {}: checked {} stored node hashes against the entries in {} ms", dir,
+        HashStore.countFor(candidate), (System.nanoTime() - checkStart) / 1_000_000);
+    long keep = Math.min(leavesWithin(firstWrong), candidate);
+    if (keep == size && have == expected && synced == size) {
       return 0;
     }
-    // Keep the longest prefix whose count is consistent, then re-append the remaining leaves.
-    long keep = 0;
-    if (have > 0) {
-      long lo = 0;
-      long hi = size;
-      while (lo < hi) {
-        long mid = (lo + hi + 1) >>> 1;
-        if (HashStore.countFor(mid) <= have) {
-          lo = mid;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      // Hashes past the last synced size were never fsynced: after a power loss they may be garbage.
-      keep = Math.min(lo, synced);
-      while (keep > 0 && !Arrays.equals(hashes.get(HashStore.position(0, keep - 1)), leaves.get((int) (keep - 1)))) {
-        keep = 0; // the stored hashes disagree with the entries: rebuild all of them
-      }
+    if (firstWrong < HashStore.countFor(candidate)) {
+      LOG.warn("ledger {}: stored node hash {} disagrees with the entries; rebuilding from entry {}",
+          dir, firstWrong, keep);
     }
     hashes.truncate(HashStore.countFor(keep));
     MerkleTree t = new MerkleTree(hashes, keep);
@@ -289,6 +282,50 @@ public final class Ledger implements AutoCloseable {
       LOG.info("ledger {}: rebuilt node hashes of {} entries", dir, size - keep);
     }
     return size - keep;
+  }
+
+  /** The largest tree size whose node hashes fit in {@code hashCount} hashes (at most {@link #size}). */
+  private long leavesWithin(long hashCount) {
+    long lo = 0;
+    long hi = size;
+    while (lo < hi) {
+      long mid = (lo + hi + 1) >>> 1;
+      if (HashStore.countFor(mid) <= hashCount) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
+  }
+
+  /**
+   * Recomputes the node hashes of the first {@code n} entries in store order (as
+   * {@link MerkleTree#appendLeafHash} writes them) and returns the position of the first stored hash
+   * that differs, or {@code countFor(n)} when all agree. One SHA-256 per node and a sequential read.
+   */
+  private long firstWrongHash(List<byte[]> leaves, long n) throws IOException {
+    MessageDigest md = MerkleTree.newSha256();
+    byte[][] edge = new byte[64][]; // edge[level]: the last complete subtree of that level
+    FileHashStore.Reader stored = hashes.reader(HashStore.countFor(n));
+    long pos = 0;
+    for (long i = 0; i < n; i++) {
+      byte[] h = leaves.get((int) i);
+      if (!stored.nextEquals(h)) {
+        return pos;
+      }
+      pos++;
+      int level = 0;
+      for (; ((i >>> level) & 1) == 1; level++) {
+        h = MerkleTree.nodeHash(md, edge[level], h);
+        if (!stored.nextEquals(h)) {
+          return pos;
+        }
+        pos++;
+      }
+      edge[level] = h;
+    }
+    return pos;
   }
 
   private long readSyncedHashes() {

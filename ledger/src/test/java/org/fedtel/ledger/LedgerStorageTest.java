@@ -100,6 +100,31 @@ class LedgerStorageTest {
   }
 
   @Test
+  void aDamagedHashInsideTheSyncedPrefixIsRebuiltFromTheEntries() throws Exception {
+    // 17 entries, all synced: 32 stored hashes. Flip one bit in: leaf 0, the level-1 node over
+    // leaves 0-1 (position 2), the root of leaves 0-15 (position 30, the reviewer's byte 960), and
+    // the last stored hash (leaf 16).
+    for (long bytePos : new long[] {5, 2 * 32 + 7, 960, 31 * 32 + 31}) {
+      Path d = dir.resolve("flip-" + bytePos);
+      assertEquals(17, SyntheticLedger.write(d, 3, 4, 7, true));
+      assertEquals(HashStore.countFor(17) * 32, Files.size(d.resolve(FileHashStore.FILE)));
+      flipBit(d.resolve(FileHashStore.FILE), bytePos);
+      MerkleTree truth = MerkleTree.of(LedgerFiles.read(d));
+      try (Ledger l = Ledger.open(d, SyntheticLedger.genesis(7), SyntheticLedger.coordinatorKey(7),
+          SyntheticLedger.steppingClock())) {
+        assertTrue(l.recovery().hashesRebuilt() > 0, "byte " + bytePos + ": " + l.recovery());
+        for (long n = 1; n <= 17; n++) {
+          assertArrayEquals(truth.root(n), l.root(n), "byte " + bytePos + ", root of " + n);
+        }
+        MerkleProofs.verifyConsistency(8, 17, truth.root(8), truth.root(17), l.consistencyProof(8, 17));
+        for (long i = 0; i < 17; i++) {
+          assertArrayEquals(MerkleTree.leafHash(l.entry(i)), l.leafHash(i));
+        }
+      }
+    }
+  }
+
+  @Test
   void tornTailIsCutBackAndReported() throws Exception {
     try (Ledger l = open()) {
       for (int i = 1; i <= 10; i++) {
