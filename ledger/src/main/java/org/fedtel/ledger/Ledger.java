@@ -389,6 +389,10 @@ public final class Ledger implements AutoCloseable {
         throw new IllegalArgumentException("index, timestamp and previous hash are set by the ledger");
       }
       if (kind.hasSiteEnrolled()) {
+        String problem = enrolmentProblem(kind.getSiteEnrolled());
+        if (problem != null) {
+          throw new IllegalArgumentException(problem);
+        }
         try {
           keys.add(VerifyingKey.fromBytes(kind.getSiteEnrolled().getSigningKey().toByteArray()));
         } catch (InvalidKeyException e) {
@@ -398,6 +402,17 @@ public final class Ledger implements AutoCloseable {
     }
     long index = -1;
     synchronized (this) {
+      // Checked under the lock, before anything is written: a site enrolled twice would make the
+      // whole ledger fail its audit (LedgerAudit.enrol).
+      java.util.Set<String> enrolling = new java.util.HashSet<>();
+      for (Entry.Builder kind : kinds) {
+        if (kind.hasSiteEnrolled()) {
+          String id = kind.getSiteEnrolled().getSiteId();
+          if (siteKeys.containsKey(id) || !enrolling.add(id)) {
+            throw new IllegalArgumentException("site '" + id + "' is already enrolled");
+          }
+        }
+      }
       int k = 0;
       for (Entry.Builder kind : kinds) {
         index = appendLocked(kind.clone());
@@ -408,6 +423,23 @@ public final class Ledger implements AutoCloseable {
     }
     commit(index);
     return index;
+  }
+
+  /**
+   * What is wrong with an enrolment on its own (the rules {@code LedgerAudit.enrol} applies to every
+   * enrolment; it also refuses a second enrolment of a site), or null. The site id is the key name of
+   * the site's checkpoint cosignatures, so it must be a valid note key name.
+   */
+  static String enrolmentProblem(org.fedtel.ledger.v1.SiteEnrolled s) {
+    String id = s.getSiteId();
+    if (!NoteKeys.validName(id)) {
+      return "site id '" + id + "' is not a note key name (empty, or has '+', whitespace or control characters)";
+    }
+    if (!(s.getBudgetEpsilon() > 0) || !(s.getBudgetDelta() >= 0 && s.getBudgetDelta() < 1)) {
+      return "site '" + id + "' declares an invalid budget (ε=" + s.getBudgetEpsilon() + ", δ="
+          + s.getBudgetDelta() + "): ε must be > 0 and 0 ≤ δ < 1";
+    }
+    return null;
   }
 
   /**

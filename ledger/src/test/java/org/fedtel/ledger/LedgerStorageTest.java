@@ -318,6 +318,40 @@ class LedgerStorageTest {
     }
   }
 
+  private static Entry.Builder enrol(String site, double epsilon, double delta) {
+    return Entry.newBuilder().setSiteEnrolled(org.fedtel.ledger.v1.SiteEnrolled.newBuilder().setSiteId(site)
+        .setCertificateSha256(com.google.protobuf.ByteString.copyFrom(new byte[32]))
+        .setSigningKey(com.google.protobuf.ByteString.copyFrom(SyntheticLedger.siteKey(7, 0).verifyingKey().toBytes()))
+        .setBudgetEpsilon(epsilon).setBudgetDelta(delta));
+  }
+
+  @Test
+  void enrolmentsTheAuditWouldRejectAreRefusedBeforeAnythingIsWritten() throws Exception {
+    try (Ledger l = open()) {
+      long before = Files.size(dir.resolve(EntryLog.FILE));
+      // The reviewer's odd site id (U+2028 is a line separator), and other ids that are no key name.
+      for (String bad : new String[] {"sité-\u00e9\u2028\ud83d\ude00\"\\", "", "a b", "a+b", "tab\tsite", "nul\u0000"}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.append(enrol(bad, 8, 1e-5)));
+        assertTrue(e.getMessage().contains("key name"), e.getMessage());
+      }
+      for (double[] budget : new double[][] {{0, 1e-5}, {-1, 1e-5}, {Double.NaN, 1e-5}, {8, 1}, {8, -1e-9}, {8, Double.NaN}}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> l.append(enrol("site-x", budget[0], budget[1])));
+        assertTrue(e.getMessage().contains("invalid budget"), e.getMessage());
+      }
+      // A second enrolment of a site, in one batch or after the first; a good entry in the same
+      // batch is not written either.
+      assertThrows(IllegalArgumentException.class,
+          () -> l.appendAll(List.of(aborted(1), enrol("site-a", 8, 1e-5), enrol("site-a", 8, 1e-5))));
+      assertEquals(1, l.size());
+      assertEquals(before, Files.size(dir.resolve(EntryLog.FILE)), "nothing was written");
+      assertEquals(1, l.append(enrol("sité-é", 8, 1e-5))); // non-ASCII is a valid key name
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.append(enrol("sité-é", 4, 0)));
+      assertTrue(e.getMessage().contains("already enrolled"), e.getMessage());
+      assertEquals(2, l.size());
+    }
+  }
+
   @Test
   void appendRejectsCallerBugs() throws Exception {
     try (Ledger l = open()) {
