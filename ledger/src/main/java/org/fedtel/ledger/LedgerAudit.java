@@ -748,15 +748,14 @@ public final class LedgerAudit {
 
   private void enrol(long index, SiteEnrolled s) throws LedgerException {
     String id = s.getSiteId();
-    if (!NoteKeys.validName(id)) {
-      throw new CorruptLedgerException(index, "site id '" + id + "' is empty or has spaces or '+'");
+    // The writer's rules (Ledger.appendAll refuses such an enrolment), checked again: the auditor
+    // trusts no writer.
+    String problem = Ledger.enrolmentProblem(s);
+    if (problem != null) {
+      throw new CorruptLedgerException(index, problem);
     }
     if (sites.containsKey(id)) {
       throw new CorruptLedgerException(index, "site '" + id + "' is enrolled twice");
-    }
-    if (!(s.getBudgetEpsilon() > 0) || !(s.getBudgetDelta() >= 0 && s.getBudgetDelta() < 1)) {
-      throw new CorruptLedgerException(index, "site '" + id + "' declares an invalid budget (ε="
-          + s.getBudgetEpsilon() + ", δ=" + s.getBudgetDelta() + ")");
     }
     try {
       sites.put(id, new Site(s, VerifyingKey.fromBytes(s.getSigningKey().toByteArray())));
