@@ -3,10 +3,7 @@ package org.fedtel.coordinator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.io.IOException;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -14,7 +11,6 @@ import java.util.Objects;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import org.fedtel.crypto.ConsortiumTrust;
 import org.fedtel.crypto.RevocationList;
@@ -41,7 +37,7 @@ public final class TlsContexts {
     if (trusted.length == 0) {
       throw new IllegalArgumentException("a coordinator must trust at least one CA");
     }
-    return build(key, chain, new RefusalLog(pkix(trusted)));
+    return build(key, chain, new RefusalLog(org.fedtel.crypto.PkixTrust.over(trusted)));
   }
 
   /**
@@ -63,26 +59,6 @@ public final class TlsContexts {
         .clientAuth(ClientAuth.REQUIRE)
         .protocols("TLSv1.3")
         .build();
-  }
-
-  private static X509ExtendedTrustManager pkix(X509Certificate[] trusted) {
-    try {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      for (int i = 0; i < trusted.length; i++) {
-        ks.setCertificateEntry("ca-" + i, trusted[i]);
-      }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-      tmf.init(ks);
-      for (TrustManager tm : tmf.getTrustManagers()) {
-        if (tm instanceof X509ExtendedTrustManager x) {
-          return x;
-        }
-      }
-      throw new IllegalStateException("the JDK's PKIX trust manager factory has no X.509 manager");
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build the trust manager", e);
-    }
   }
 
   /** Logs each refused client certificate with the reason, then refuses it. */

@@ -1,16 +1,11 @@
 package org.fedtel.crypto;
 
-import java.io.IOException;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateRevokedException;
 import java.security.cert.X509Certificate;
 import java.util.Locale;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -30,25 +25,7 @@ final class ConsortiumTrustManager extends X509ExtendedTrustManager {
   ConsortiumTrustManager(ConsortiumTrust trust, RevocationList revocations) {
     this.trust = trust;
     this.revocations = revocations;
-    this.pkix = pkixOver(trust.caCertificate());
-  }
-
-  private static X509ExtendedTrustManager pkixOver(X509Certificate ca) {
-    try {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      ks.setCertificateEntry("consortium-ca", ca);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-      tmf.init(ks);
-      for (TrustManager tm : tmf.getTrustManagers()) {
-        if (tm instanceof X509ExtendedTrustManager x) {
-          return x;
-        }
-      }
-      throw new IllegalStateException("the JDK's PKIX trust manager factory has no X.509 manager");
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build the PKIX trust manager", e);
-    }
+    this.pkix = PkixTrust.over(trust.caCertificate());
   }
 
   @Override

@@ -1,14 +1,9 @@
 package org.fedtel.siteagent;
 
-import java.io.IOException;
 import java.net.Socket;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -30,28 +25,6 @@ final class CoordinatorTrustManager extends X509ExtendedTrustManager {
     this.chains = chains;
     this.coordinator = coordinator;
   }
-
-  /** The JDK's PKIX trust manager with {@code anchors} as its only trust anchors. */
-  static X509ExtendedTrustManager pkix(X509Certificate... anchors) {
-    try {
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      for (int i = 0; i < anchors.length; i++) {
-        ks.setCertificateEntry("anchor-" + i, anchors[i]);
-      }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-      tmf.init(ks);
-      for (TrustManager tm : tmf.getTrustManagers()) {
-        if (tm instanceof X509ExtendedTrustManager x) {
-          return x;
-        }
-      }
-      throw new IllegalStateException("the JDK's PKIX trust manager factory has no X.509 manager");
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("cannot build the PKIX trust manager", e);
-    }
-  }
-
   @Override
   public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
     chains.checkServerTrusted(chain, authType);

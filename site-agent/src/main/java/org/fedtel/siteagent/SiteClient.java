@@ -89,7 +89,7 @@ public final class SiteClient implements AutoCloseable {
    */
   public static SslContext tls(PrivateKey key, X509Certificate[] chain, X509Certificate... trusted) throws SSLException {
     X509Certificate[] anchors = trusted.clone();
-    return tls(key, chain, new CoordinatorTrustManager(CoordinatorTrustManager.pkix(anchors), leaf -> {
+    return tls(key, chain, new CoordinatorTrustManager(org.fedtel.crypto.PkixTrust.over(anchors), leaf -> {
       CertificateException last = null;
       for (X509Certificate anchor : anchors) {
         if (anchor.equals(leaf)) {
