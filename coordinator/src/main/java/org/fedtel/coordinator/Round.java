@@ -13,6 +13,7 @@ import org.fedtel.coordinator.strategy.AggregatedUpdate;
 import org.fedtel.coordinator.strategy.FitInstructions;
 import org.fedtel.coordinator.strategy.SiteFailure;
 import org.fedtel.coordinator.strategy.Strategy;
+import org.fedtel.ledger.LedgerAudit;
 import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.privacy.accounting.BudgetExceededException;
 import org.fedtel.privacy.accounting.RdpAccountant;
@@ -541,10 +542,46 @@ final class Round {
       throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "does not state the round's mechanism: "
           + String.join(", ", wrong));
     }
+    checkEpsilons(siteId, body, event, prefix);
     String refusal = sites.get(siteId).refusal(event);
     if (refusal != null) {
       // Checked at sampling and budgets do not change after enrolment: not reachable by a site's doing.
       throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "would overspend: " + refusal);
+    }
+  }
+
+  /**
+   * The record's accountant and ε fields, recomputed as the auditor will (LedgerAudit: the use's own
+   * RDP and every recorded use of the site composed, converted at the record's δ): a record the
+   * coordinator countersigned with another value would make every later audit of the ledger fail at
+   * it. A cumulative ε of +∞ is left to the auditor (it requires the site to have had a use in
+   * privacy mode none, which this account does not restore after a restart).
+   */
+  private void checkEpsilons(String siteId, DataUseBody body, SampledGaussian event, String prefix)
+      throws RejectedMessageException {
+    boolean classic;
+    switch (body.getAccountant()) {
+      case "rdp" -> classic = false;
+      case "rdp-classic" -> classic = true;
+      default -> throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "names accountant '"
+          + body.getAccountant() + "', not rdp or rdp-classic");
+    }
+    double delta = body.getDelta();
+    RdpAccountant one = new RdpAccountant().composeSampledGaussian(event.samplingRate(), event.noiseMultiplier(),
+        event.steps());
+    double roundEps = classic ? one.epsilonClassic(delta) : one.epsilon(delta);
+    if (!LedgerAudit.epsilonAsRecomputed(body.getRoundEpsilon(), roundEps)) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "states round epsilon " + body.getRoundEpsilon()
+          + ", its mechanism gives " + roundEps);
+    }
+    if (Double.isInfinite(body.getCumulativeEpsilon())) {
+      return;
+    }
+    RdpAccountant all = sites.get(siteId).recordedWith(event);
+    double cumulative = classic ? all.epsilonClassic(delta) : all.epsilon(delta);
+    if (!LedgerAudit.epsilonAsRecomputed(body.getCumulativeEpsilon(), cumulative)) {
+      throw new RejectedMessageException(Reason.BAD_CONTENT, prefix + "states cumulative epsilon "
+          + body.getCumulativeEpsilon() + ", the site's recorded uses give " + cumulative);
     }
   }
 

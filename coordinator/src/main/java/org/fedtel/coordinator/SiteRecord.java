@@ -2,6 +2,7 @@ package org.fedtel.coordinator;
 
 import org.fedtel.privacy.accounting.BudgetExceededException;
 import org.fedtel.privacy.accounting.PrivacyBudget;
+import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.privacy.accounting.SampledGaussian;
 import org.fedtel.protocol.v1.Hello;
 
@@ -20,6 +21,8 @@ final class SiteRecord {
   /** DER certificate of the site's current connection (empty when the carrier has none, as in simulations). */
   byte[] certificate = new byte[0];
   private final PrivacyBudget budget;
+  /** Every recorded data use of this site, composed (the auditor's view, at any δ). */
+  private final RdpAccountant recorded = new RdpAccountant();
 
   /** The largest δ this site's data-use records may state: its enrolled δ (the auditor's limit). */
   private final double recordDeltaLimit;
@@ -57,9 +60,20 @@ final class SiteRecord {
   }
 
   void spend(SampledGaussian event) throws BudgetExceededException {
+    recorded.composeSampledGaussian(event.samplingRate(), event.noiseMultiplier(), event.steps());
     if (budget != null) {
       budget.record(event);
     }
+  }
+
+  /**
+   * The RDP of every data use recorded for this site (restored from the log, then each one as it is
+   * recorded) composed with {@code next}: what the auditor recomputes the cumulative ε of a record
+   * stating {@code next} from. {@code this} is not changed.
+   */
+  RdpAccountant recordedWith(SampledGaussian next) {
+    return new RdpAccountant().compose(recorded)
+        .composeSampledGaussian(next.samplingRate(), next.noiseMultiplier(), next.steps());
   }
 
   double budgetEpsilon() {

@@ -114,6 +114,8 @@ class LedgerAccountingTest {
     RoundStart start;
     final RdpAccountant spent = new RdpAccountant();
     UnaryOperator<DataUseBody> tamper = UnaryOperator.identity();
+    /** Rewrites the record after its ε fields are computed (a site lying about ε, not the mechanism). */
+    UnaryOperator<DataUseBody> tamperEpsilons = UnaryOperator.identity();
     /** Set: the site's masked input is lost (it dies after its data-use record). */
     boolean loseMaskedInput;
 
@@ -180,6 +182,7 @@ class LedgerAccountingTest {
       RdpAccountant one = new RdpAccountant().composeSampledGaussian(b.getSamplingRate(), b.getNoiseMultiplier(), b.getSteps());
       spent.compose(one);
       b = b.toBuilder().setRoundEpsilon(one.epsilon(b.getDelta())).setCumulativeEpsilon(spent.epsilon(b.getDelta())).build();
+      b = tamperEpsilons.apply(b);
       byte[] body = DataUseSignatures.serialize(b);
       return envelope(round).setDataUse(DataUseRecord.newBuilder().setRecord(ByteString.copyFrom(body))
           .setSiteSignature(ByteString.copyFrom(DataUseSignatures.signBySite(key(index), body)))).build();
@@ -312,17 +315,29 @@ class LedgerAccountingTest {
   }
 
   @Test
-  void eachMechanismFieldAndTooLargeADeltaAreRefused() throws Exception {
+  void eachMechanismFieldTooLargeADeltaAndWrongEpsilonsAreRefused() throws Exception {
     Map<String, UnaryOperator<DataUseBody>> lies = new java.util.LinkedHashMap<>();
     lies.put("sampling rate", b -> b.toBuilder().setSamplingRate(b.getSamplingRate() / 2).build());
     lies.put("steps", b -> b.toBuilder().setSteps(1).build());
     lies.put("clip norm", b -> b.toBuilder().setClipNorm(0.5).build());
     lies.put("delta", b -> b.toBuilder().setDelta(DELTA * 10).build());
     lies.put("privacy mode", b -> b.toBuilder().setPrivacyMode(org.fedtel.ledger.v1.PrivacyMode.PRIVACY_MODE_DISTRIBUTED).build());
+    lies.put("accountant", b -> b.toBuilder().setAccountant("pld").build());
+    // The ε fields the auditor recomputes, stated wrongly with the right mechanism: a record
+    // countersigned with another value would make every later audit of the ledger fail at it.
+    Map<String, UnaryOperator<DataUseBody>> epsilonLies = new java.util.LinkedHashMap<>();
+    epsilonLies.put("round epsilon", b -> b.toBuilder().setRoundEpsilon(b.getRoundEpsilon() / 2).build());
+    epsilonLies.put("cumulative epsilon", b -> b.toBuilder().setCumulativeEpsilon(b.getCumulativeEpsilon() / 2).build());
+    java.util.Set<String> afterEpsilons = epsilonLies.keySet();
+    lies.putAll(epsilonLies);
     for (var lie : lies.entrySet()) {
       Path sub = dir.resolve(lie.getKey().replace(' ', '-'));
       try (Coordinator c = new Coordinator(sub, local(1), 1e6)) {
-        c.sites.get("site-2").tamper = lie.getValue();
+        if (afterEpsilons.contains(lie.getKey())) {
+          c.sites.get("site-2").tamperEpsilons = lie.getValue();
+        } else {
+          c.sites.get("site-2").tamper = lie.getValue();
+        }
         c.connectAll();
         c.pump();
         assertTrue(c.refusals.stream().anyMatch(r -> r.startsWith("site-2: BAD_CONTENT") && r.contains(lie.getKey())),

@@ -894,6 +894,15 @@ public final class LedgerAudit {
     site.delta = delta;
   }
 
+  /**
+   * Whether an ε recorded in a data use equals the one recomputed from its mechanism, as the audit
+   * judges it (within {@link #EPSILON_TOLERANCE}, relative above 1; infinities exactly): for a writer
+   * that must not record what the audit would reject.
+   */
+  public static boolean epsilonAsRecomputed(double recorded, double recomputed) {
+    return close(recorded, recomputed);
+  }
+
   static boolean close(double recorded, double recomputed) {
     if (Double.isInfinite(recomputed) || Double.isInfinite(recorded)) {
       return recorded == recomputed;
