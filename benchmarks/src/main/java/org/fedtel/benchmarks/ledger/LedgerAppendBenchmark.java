@@ -7,10 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.fedtel.ledger.Ledger;
 import org.fedtel.ledger.SyntheticLedger;
 import org.fedtel.ledger.v1.Entry;
@@ -59,9 +57,7 @@ public class LedgerAppendBenchmark {
   public void tearDown() throws IOException {
     ledger.close();
     raw.close();
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    BenchmarkFiles.deleteTree(dir);
   }
 
   @Benchmark

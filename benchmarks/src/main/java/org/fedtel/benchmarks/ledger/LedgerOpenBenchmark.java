@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.fedtel.ledger.Ledger;
 import org.fedtel.ledger.SyntheticLedger;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -43,9 +41,7 @@ public class LedgerOpenBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    BenchmarkFiles.deleteTree(dir);
   }
 
   /** Opens the writer on the ledger (nothing to repair) and closes it again. */

@@ -12,13 +12,11 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.fedtel.crypto.SigningKey;
 import org.fedtel.ledger.AuditReport;
@@ -144,9 +142,7 @@ public class LedgerVerifyBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
     two.shutdownNow();
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    BenchmarkFiles.deleteTree(dir);
   }
 
   /** What {@code fedtel ledger verify} runs: hashing on every core ({@link LedgerAudit#defaultThreads()}). */

@@ -5,10 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.fedtel.ledger.AuditReport;
 import org.fedtel.ledger.DataUseSignatures;
 import org.fedtel.ledger.Ledger;
@@ -88,9 +86,7 @@ public class LedgerVerifyDataUseBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    BenchmarkFiles.deleteTree(dir);
   }
 
   @Benchmark
