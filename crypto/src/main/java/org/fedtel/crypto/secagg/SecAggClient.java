@@ -18,18 +18,20 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * The site's side of one secure-aggregation round (Bonawitz et al., "Practical Secure Aggregation
  * for Privacy-Preserving Machine Learning", CCS 2017, Fig. 4, with the SecAgg+ neighbour graph of
  * Bell et al., CCS 2020). One object per round; each step runs once, in order:
- * {@link #advertiseKeys()}, {@link #shareKeys}, {@link #maskedInput}, {@link #unmask}.
+ * {@link #advertiseKeys()}, {@link #shareKeys}, {@link #maskedInput}, {@link #consistencySignature},
+ * {@link #unmask}.
  *
  * <p>A message that fails validation throws {@link SecAggException} and leaves the state
- * unchanged, except the unmask request: the first one ends the round for this site, answered or
- * refused, so a server can never obtain two different answers.
+ * unchanged, except the consistency check and the unmask request: the first of each ends that step
+ * for this site, signed or answered or refused, so a server can never obtain two signatures or two
+ * different answers.
  *
  * <p>Not thread-safe: the caller serializes calls (e.g. on one event loop).
  */
 public final class SecAggClient {
   static final int PLAINTEXT_LENGTH = 2 * Shamir.SHARE_LENGTH;
 
-  private enum Phase { NEW, ADVERTISED, SHARED, MASKED, DONE }
+  private enum Phase { NEW, ADVERTISED, SHARED, MASKED, SIGNED, DONE }
 
   private final SecAggParams params;
   private final String siteId;
@@ -50,6 +52,10 @@ public final class SecAggClient {
   /** Public keys of U1 members of the group, by participant index; null where absent. */
   private byte[][] peerCipherPublic;
   private byte[][] peerMaskPublic;
+  /** Certified signing keys of the group members in the key list, by participant index. */
+  private VerifyingKey[] peerSigning;
+  /** U3 as this site signed it: survivors[v] for every participant v listed. */
+  private boolean[] signedSurvivors;
   /** X25519(c_sk, c_pk_v) per group member, computed once for sealing and again needed to open. */
   private byte[][] cipherShared;
   /** Shares held (s_sk and b of each owner), by owner index; null where none was received. */
@@ -105,6 +111,7 @@ public final class SecAggClient {
     byte[][] spk = new byte[n][];
     Set<String> seenKeys = new HashSet<>();
     boolean[] listed = new boolean[n];
+    VerifyingKey[] signing = new VerifyingKey[n];
     for (SiteKeys sk : keys.sites()) {
       int v = indexOf(sk.siteId(), "key list");
       if (listed[v]) {
@@ -134,6 +141,7 @@ public final class SecAggClient {
       }
       cpk[v] = c;
       spk[v] = s;
+      signing[v] = vk;
     }
     if (cpk[me] == null || !Arrays.equals(cpk[me], cipherPublic)
         || !Arrays.equals(spk[me], maskPublic)) {
@@ -177,6 +185,7 @@ public final class SecAggClient {
     cipherShared = sharedSecrets;
     peerCipherPublic = cpk;
     peerMaskPublic = spk;
+    peerSigning = signing;
     phase = Phase.SHARED;
     return new EncryptedShares(params.round(), out);
   }
@@ -255,21 +264,68 @@ public final class SecAggClient {
   }
 
   /**
-   * Round 3: reveals, for each site of the share group, the s_sk share if the server lists it as
-   * dropped and the b share if it lists it as a survivor, never both; answers once per round.
-   * Refused unless the request classifies exactly the sites this site holds shares of (U2 as it
-   * saw it) and at least t of them survive.
+   * Round 3 (ConsistencyCheck): signs the survivor list U3 once. Refused, and the round ended for
+   * this site, unless the list names this site, no site twice, only sites of its share group that
+   * it holds shares of (U3 ⊆ U2 as it saw U2), and at least t of them.
    *
-   * <p>Not yet checked: that every survivor received the same request. Without the paper's
-   * ConsistencyCheck round (signatures over U3), a server that tells different sites different
-   * survivor lists can still recover an individual input.
+   * <p>Signing U3 before unmasking is what stops a server from showing different survivor lists to
+   * different sites: {@link #unmask} then answers only a request for this same list that carries t
+   * valid signatures over it from the share group, and each honest site signs one list per round, so
+   * with t a strict majority of the group no two lists can both gather t honest signatures.
+   */
+  public ConsistencySignature consistencySignature(ConsistencyCheck check) throws SecAggException {
+    if (phase == Phase.SIGNED || phase == Phase.DONE) {
+      throw new SecAggException(Reason.REFUSED,
+          "a survivor list was already signed or refused in round " + params.round());
+    }
+    requirePhase(Phase.MASKED, "consistency check");
+    requireRound(check.round(), "consistency check");
+    phase = Phase.DONE;
+    boolean[] listed = new boolean[params.participants().size()];
+    for (String id : check.survivors()) {
+      int v = indexOf(id, "consistency check");
+      if (listed[v]) {
+        throw new SecAggException(Reason.DUPLICATE_SITE, "consistency check lists '" + id + "' twice");
+      }
+      listed[v] = true;
+    }
+    if (!listed[me]) {
+      throw new SecAggException(Reason.REFUSED, "consistency check does not list this site as a survivor");
+    }
+    int survivors = 0;
+    for (int v : group) {
+      if (!listed[v]) {
+        continue;
+      }
+      if (heldKeyShares[v] == null) {
+        throw new SecAggException(Reason.REFUSED, "consistency check lists '" + params.participants().get(v)
+            + "' as surviving, but this site received no shares from it (it is not in U2 as this site saw it)");
+      }
+      survivors++;
+    }
+    if (survivors < params.threshold()) {
+      throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "consistency check: " + survivors
+          + " survivors among the sites this site holds shares of, threshold is " + params.threshold());
+    }
+    byte[] signature = signingKey.sign(consistencyTranscript(params.round(), params.participants(), listed));
+    signedSurvivors = listed;
+    phase = Phase.SIGNED;
+    return new ConsistencySignature(params.round(), signature);
+  }
+
+  /**
+   * Round 4 (Unmasking): reveals, for each site of the share group, the s_sk share if the server lists
+   * it as dropped and the b share if it lists it as a survivor, never both; answers once per round.
+   * Refused unless the survivors are exactly the list this site signed, the request carries valid
+   * signatures over that list from at least t of its share group, and the request classifies exactly
+   * the sites this site holds shares of (U2 as it saw it).
    */
   public UnmaskShares unmask(UnmaskRequest request) throws SecAggException {
     if (phase == Phase.DONE) {
       throw new SecAggException(Reason.REFUSED,
           "an unmask request was already answered or refused in round " + params.round());
     }
-    requirePhase(Phase.MASKED, "unmask request");
+    requirePhase(Phase.SIGNED, "unmask request");
     requireRound(request.round(), "unmask request");
     phase = Phase.DONE;
     int n = params.participants().size();
@@ -296,6 +352,13 @@ public final class SecAggClient {
       throw new SecAggException(Reason.REFUSED,
           "unmask request does not list this site as a survivor");
     }
+    for (int v = 0; v < n; v++) {
+      if ((status[v] == 2) != signedSurvivors[v]) {
+        throw new SecAggException(Reason.REFUSED, "unmask request lists '" + params.participants().get(v) + "' as "
+            + (status[v] == 2 ? "surviving" : "not surviving") + ", unlike the survivor list this site signed");
+      }
+    }
+    checkConsistencySignatures(request.signatures());
     // Bonawitz et al., Fig. 4: a user unmasks only for U3 ⊆ U2 with |U3| ≥ t, U2 as this site
     // saw it (the senders of the shares it received: the sites it masked with). Otherwise a
     // server that routed this site the shares of a few sites only could declare exactly those
@@ -339,6 +402,58 @@ public final class SecAggClient {
     }
     wipe();
     return new UnmaskShares(params.round(), out);
+  }
+
+  /**
+   * At least t valid signatures over the signed U3 from sites of this site's share group that are in
+   * U3; a signature that does not verify, or one from a site outside U3, refuses the request.
+   * Signatures from outside the share group are not counted (SecAgg+: their keys were not checked).
+   */
+  private void checkConsistencySignatures(List<SurvivorSignature> signatures) throws SecAggException {
+    byte[] transcript = consistencyTranscript(params.round(), params.participants(), signedSurvivors);
+    boolean[] seen = new boolean[params.participants().size()];
+    int valid = 0;
+    for (SurvivorSignature s : signatures) {
+      int v = indexOf(s.siteId(), "unmask request signatures");
+      if (seen[v]) {
+        throw new SecAggException(Reason.DUPLICATE_SITE, "unmask request carries two signatures of '" + s.siteId() + "'");
+      }
+      seen[v] = true;
+      if (!signedSurvivors[v]) {
+        throw new SecAggException(Reason.MALFORMED, "unmask request carries a signature of '" + s.siteId()
+            + "', which is not a survivor");
+      }
+      if (!inGroup(v)) {
+        continue;
+      }
+      try {
+        peerSigning[v].verify(transcript, s.signature());
+      } catch (SignatureException e) {
+        throw new SecAggException(Reason.BAD_SIGNATURE, "unmask request: the signature of '" + s.siteId()
+            + "' over the survivor list does not verify: " + e.getMessage());
+      }
+      valid++;
+    }
+    if (valid < params.threshold()) {
+      throw new SecAggException(Reason.REFUSED, "unmask request carries " + valid
+          + " valid signatures over the survivor list from this site's share group, threshold is "
+          + params.threshold());
+    }
+  }
+
+  /** What a site signs in round 3: the round and U3 (the listed participants, in participant order). */
+  static byte[] consistencyTranscript(long round, List<String> participants, boolean[] survivors) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(Kdf.context("consistency-check", round, "", ""));
+    for (int v = 0; v < participants.size(); v++) {
+      if (survivors[v]) {
+        byte[] id = participants.get(v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.write(id.length >>> 8);
+        out.write(id.length);
+        out.writeBytes(id);
+      }
+    }
+    return out.toByteArray();
   }
 
   private void wipe() {

@@ -47,7 +47,7 @@ public record SecAggParams(long round, List<String> participants, int threshold,
       }
       // The coordinator is the server. As a participant it would also be a user colluding with
       // the server, holding one share of each neighbour's two secrets, which the strict-majority
-      // threshold below does not account for (the shares it collects in round 3 plus its own
+      // threshold below does not account for (the shares it collects in round 4 plus its own
       // can then reach t for both secrets of a live site).
       if (id.equals(ConsortiumCa.COORDINATOR_ID)) {
         throw new IllegalArgumentException("participant id '" + id

@@ -15,7 +15,8 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * The server's side of one secure-aggregation round (Bonawitz et al., CCS 2017, Fig. 4; SecAgg+
  * graph of Bell et al., CCS 2020). One object per round. Messages are accepted with {@code
  * receive…} and each phase is closed with the method that produces the next broadcast:
- * {@link #keyList()}, {@link #routedShares()}, {@link #unmaskRequest()}, {@link #aggregate()}.
+ * {@link #keyList()}, {@link #routedShares()}, {@link #consistencyCheck()}, {@link #unmaskRequest()},
+ * {@link #aggregate()}.
  * Sites that do not answer before a phase is closed count as dropped from then on.
  *
  * <p>The result is the exact sum mod 2^k over the sites whose masked input was received, or a
@@ -25,7 +26,7 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * <p>Not thread-safe: the caller serializes calls (e.g. on one event loop).
  */
 public final class SecAggServer {
-  private enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE, FAILED }
+  private enum Phase { ADVERTISE, SHARE, MASK, CHECK, UNMASK, DONE, FAILED }
 
   private final SecAggParams params;
   private final PeerKeys peerKeys;
@@ -40,6 +41,9 @@ public final class SecAggServer {
   private final boolean[] masked;
   private final long[] sum;
   private final boolean[] answered;
+  /** Consistency signatures over U3 by participant index (U4: the sites that signed). */
+  private final byte[][] signatures;
+  private byte[] consistencyTranscript;
   /** Revealed shares by owner: holder indices and share bytes, in arrival order. */
   private final List<List<Held>> revealed;
 
@@ -57,6 +61,7 @@ public final class SecAggServer {
     shared = new boolean[n];
     masked = new boolean[n];
     answered = new boolean[n];
+    signatures = new byte[n][];
     inbox = new ArrayList<>(n);
     revealed = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -220,21 +225,60 @@ public final class SecAggServer {
     masked[u] = true;
   }
 
-  /** Closes round 2: dropped = U2 \ U3, survivors = U3, to send to every survivor. */
-  public UnmaskRequest unmaskRequest() throws SecAggException {
-    close(Phase.MASK, Phase.UNMASK);
+  /** Closes round 2: the survivor list U3 (sites whose masked input is in the sum), to send to each of them. */
+  public ConsistencyCheck consistencyCheck() throws SecAggException {
+    close(Phase.MASK, Phase.CHECK);
     requireAtLeast(count(masked), "masked inputs");
-    return new UnmaskRequest(params.round(), sites(true), sites(false));
+    consistencyTranscript = SecAggClient.consistencyTranscript(params.round(), params.participants(), masked);
+    return new ConsistencyCheck(params.round(), sites(false));
   }
 
-  /** Round 3: a survivor's revealed shares, exactly one per share-group member of U2. */
+  /** Round 3: a survivor's signature over U3, checked against its certified key. */
+  public void receiveConsistencySignature(String site, ConsistencySignature message) throws SecAggException {
+    requirePhase(Phase.CHECK, "consistency signature", site);
+    requireRound(message.round(), "consistency signature", site);
+    int u = indexOf(site, "consistency signature");
+    if (!masked[u]) {
+      throw new SecAggException(Reason.UNKNOWN_SITE,
+          "site '" + site + "' sent a consistency signature but is not a survivor");
+    }
+    if (signatures[u] != null) {
+      throw new SecAggException(Reason.DUPLICATE_SITE, "site '" + site + "' signed the survivor list twice");
+    }
+    VerifyingKey vk = peerKeys.signingKey(site, keys[u].certificate());
+    try {
+      vk.verify(consistencyTranscript, message.signature());
+    } catch (SignatureException e) {
+      throw new SecAggException(Reason.BAD_SIGNATURE,
+          "consistency signature of site '" + site + "': " + e.getMessage());
+    }
+    signatures[u] = message.signature();
+  }
+
+  /**
+   * Closes round 3: dropped = U2 \ U3, survivors = U3 and the signatures over U3 (U4, at least t),
+   * to send to every site that signed.
+   */
+  public UnmaskRequest unmaskRequest() throws SecAggException {
+    close(Phase.CHECK, Phase.UNMASK);
+    List<SurvivorSignature> signed = new ArrayList<>();
+    for (int u = 0; u < n; u++) {
+      if (signatures[u] != null) {
+        signed.add(new SurvivorSignature(params.participants().get(u), signatures[u]));
+      }
+    }
+    requireAtLeast(signed.size(), "consistency signatures");
+    return new UnmaskRequest(params.round(), sites(true), sites(false), signed);
+  }
+
+  /** Round 4: a signer's revealed shares, exactly one per share-group member of U2. */
   public void receiveUnmaskShares(String site, UnmaskShares message) throws SecAggException {
     requirePhase(Phase.UNMASK, "unmask shares", site);
     requireRound(message.round(), "unmask shares", site);
     int w = indexOf(site, "unmask shares");
-    if (!masked[w]) {
+    if (signatures[w] == null) {
       throw new SecAggException(Reason.UNKNOWN_SITE,
-          "site '" + site + "' sent unmask shares but is not a survivor");
+          "site '" + site + "' sent unmask shares but did not sign the survivor list");
     }
     if (answered[w]) {
       throw new SecAggException(Reason.DUPLICATE_SITE, "site '" + site + "' answered twice");
@@ -271,7 +315,7 @@ public final class SecAggServer {
   }
 
   /**
-   * Closes round 3: reconstructs the survivors' self-mask seeds and the dropped sites' mask keys
+   * Closes round 4: reconstructs the survivors' self-mask seeds and the dropped sites' mask keys
    * from the revealed shares and removes all masks.
    *
    * @throws SecAggException TOO_FEW_SURVIVORS if some secret has fewer than t revealed shares,
