@@ -49,6 +49,8 @@ import org.fedtel.ledger.v1.DataUseBody;
 import org.fedtel.privacy.accounting.PrivacyBudget;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
@@ -254,6 +256,11 @@ class CoordinatorProcessTest {
           public MaskedInput mask(double[] input) throws RejectedMessageException {
             at(Step.MASK, r);
             return c.mask(input);
+          }
+
+          @Override
+          public ConsistencySignature sign(ConsistencyCheck check) throws RejectedMessageException {
+            return c.sign(check);
           }
 
           @Override

@@ -41,6 +41,8 @@ import org.fedtel.privacy.accounting.PrivacyBudget;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
@@ -56,13 +58,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Over loopback mTLS with the real ledger: site-4's process "dies" (its connection drops, its reply
- * is lost) in a different secure-aggregation phase of each of rounds 1–4, and reconnects. Every round
+ * is lost) in a different secure-aggregation phase of each of rounds 1–5, and reconnects. Every round
  * ends as the protocol says, and the auditor verifies the ledger afterwards.
  */
 class SiteKilledInEachPhaseTest {
   @TempDir Path dir;
 
-  enum Phase { ADVERTISE, SHARE, MASK, UNMASK }
+  enum Phase { ADVERTISE, SHARE, MASK, CHECK, UNMASK }
 
   /** Drops the site's connection when the round's engine reaches {@code phase} in round {@code phase.ordinal() + 1}. */
   static SecAggClient.Factory dying(SecAggClient.Factory inner, AtomicReference<SiteClient> self) {
@@ -94,6 +96,11 @@ class SiteKilledInEachPhaseTest {
           return c.mask(input);
         }
 
+        @Override public ConsistencySignature sign(ConsistencyCheck check) throws RejectedMessageException {
+          maybeDie(Phase.CHECK); // its masked input is in; the others sign and unmask it
+          return c.sign(check);
+        }
+
         @Override public UnmaskShares unmask(UnmaskRequest request) throws RejectedMessageException {
           maybeDie(Phase.UNMASK); // its masked input is in; the others' shares must carry the round
           return c.unmask(request);
@@ -121,7 +128,7 @@ class SiteKilledInEachPhaseTest {
         .setCoordinatorKey(ByteString.copyFrom(coordinator.signingKey().verifyingKey().toBytes()))
         .setCaCertificateSha256(ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(ca.certificate().getEncoded())))
         .build();
-    RoundSettings settings = new RoundSettings(5, 4, 3, Duration.ofSeconds(20), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
+    RoundSettings settings = new RoundSettings(6, 4, 3, Duration.ofSeconds(20), PrivacyMode.PRIVACY_MODE_DISTRIBUTED,
         1.0, 1.0, 1e-5, 2, 16, 0.1, 32, 0);
     List<SiteClient> clients = new ArrayList<>();
     List<RoundSummary> history;
@@ -156,7 +163,7 @@ class SiteKilledInEachPhaseTest {
           CompletableFuture<Boolean> done = new CompletableFuture<>();
           server.onEngine(() -> done.complete(federation.finished()));
           return done.join();
-        }, "the five rounds");
+        }, "the six rounds");
         CompletableFuture<List<RoundSummary>> h = new CompletableFuture<>();
         server.onEngine(() -> h.complete(federation.history()));
         history = h.join();
@@ -167,7 +174,7 @@ class SiteKilledInEachPhaseTest {
       }
     }
     List<RoundSummary> committed = history.stream().filter(RoundSummary::committed).toList();
-    assertEquals(5, committed.size(), history.toString());
+    assertEquals(6, committed.size(), history.toString());
     for (RoundSummary r : committed) {
       boolean killedBeforeItsInputWasIn = r.round() <= 3;
       assertEquals(!killedBeforeItsInputWasIn, r.survivors().contains("site-4"), "round " + r.round() + ": " + r);
@@ -177,14 +184,14 @@ class SiteKilledInEachPhaseTest {
       }
     }
     // The auditor: chain, checkpoints, signatures and every site's recomputed ε. Site-4's data uses
-    // are those of rounds 4 (killed after its input was in) and 5; its round-3 charge never reached
+    // are those of rounds 4 and 5 (killed after its input was in) and 6; its round-3 charge never reached
     // the ledger (it trained, charged and died masking) and is left out of what it signs.
     AuditReport report = LedgerAudit.verify(dir.resolve("ledger"));
     Map<String, Integer> uses = new HashMap<>();
     for (AuditReport.SiteBudget b : report.sites()) {
       uses.put(b.siteId(), (int) b.dataUses());
     }
-    assertEquals(Map.of("site-1", 5, "site-2", 5, "site-3", 5, "site-4", 2), uses);
+    assertEquals(Map.of("site-1", 6, "site-2", 6, "site-3", 6, "site-4", 3), uses);
     assertFalse(report.checkpoints() == 0);
   }
 }

@@ -24,6 +24,7 @@ import org.fedtel.protocol.FeatureMoments;
 import org.fedtel.protocol.RoundStatistics;
 import org.fedtel.protocol.ScoreHistogram;
 import org.fedtel.protocol.Wire;
+import org.fedtel.protocol.v1.ConsistencyCheck;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.EncryptedShares;
 import org.fedtel.protocol.v1.Envelope;
@@ -49,7 +50,8 @@ import org.fedtel.protocol.v1.UnmaskRequest;
  *   ADVERTISE  RoundStart -> RoundDecision (+ AdvertiseKeys if accepted)
  *   SHARE      KeyList -> EncryptedShares
  *   MASK       routed EncryptedShares -> MaskedInput (+ DataUseRecord)
- *   UNMASK     UnmaskRequest -> UnmaskShares; sum; strategy; RoundResult
+ *   CHECK      ConsistencyCheck (the survivors) -> ConsistencySignature
+ *   UNMASK     UnmaskRequest (+ the signatures) -> UnmaskShares; sum; strategy; RoundResult
  * </pre>
  *
  * <p>A statistics round ({@link RoundPurpose}, docs/FEDERATION.md "Federated scaling and threshold")
@@ -57,7 +59,7 @@ import org.fedtel.protocol.v1.UnmaskRequest;
  * scaling or the threshold and leaves the model as it was.
  */
 final class Round {
-  enum Phase { ADVERTISE, SHARE, MASK, UNMASK, DONE }
+  enum Phase { ADVERTISE, SHARE, MASK, CHECK, UNMASK, DONE }
 
   /** Public bound of the training loss in the round statistics (losses of standardized telemetry are well below). */
   static final double STATISTICS_LOSS_BOUND = 4.0;
@@ -479,6 +481,10 @@ final class Round {
         secagg.masked(siteId, m);
         weights.put(siteId, w);
       }
+      case CHECK -> {
+        expect(e, e.hasConsistencySignature(), "ConsistencySignature");
+        secagg.signature(siteId, e.getConsistencySignature());
+      }
       case UNMASK -> {
         expect(e, e.hasUnmaskShares(), "UnmaskShares");
         secagg.unmask(siteId, e.getUnmaskShares());
@@ -665,6 +671,18 @@ final class Round {
       }
       case MASK -> {
         maskedSites = done;
+        ConsistencyCheck check;
+        try {
+          check = secagg.consistencyCheck();
+        } catch (AggregationFailedException e) {
+          return abort("secure aggregation: " + e.getMessage());
+        }
+        for (String id : next) {
+          out.add(send(id, Wire.envelope(Federation.COORDINATOR_ID, number, 0).setConsistencyCheck(check)));
+        }
+        phase = Phase.CHECK;
+      }
+      case CHECK -> {
         UnmaskRequest req;
         try {
           req = secagg.unmaskRequest();

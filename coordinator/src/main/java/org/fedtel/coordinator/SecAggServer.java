@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Map;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
@@ -47,6 +49,12 @@ public interface SecAggServer {
 
   void masked(String siteId, MaskedInput input) throws RejectedMessageException;
 
+  /** Closes the masking phase: the survivor list U3, which each survivor signs. */
+  ConsistencyCheck consistencyCheck() throws AggregationFailedException;
+
+  void signature(String siteId, ConsistencySignature signature) throws RejectedMessageException;
+
+  /** Closes the consistency phase: the unmask request, with the survivors' signatures, for the sites that signed. */
   UnmaskRequest unmaskRequest() throws AggregationFailedException;
 
   void unmask(String siteId, UnmaskShares shares) throws RejectedMessageException;

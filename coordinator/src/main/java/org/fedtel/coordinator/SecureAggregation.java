@@ -10,6 +10,8 @@ import org.fedtel.crypto.secagg.SecAggException;
 import org.fedtel.privacy.training.DistributedDp;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
@@ -19,6 +21,7 @@ import org.fedtel.protocol.v1.RevealedShare;
 import org.fedtel.protocol.v1.SecAggParams;
 import org.fedtel.protocol.v1.ShareKind;
 import org.fedtel.protocol.v1.SiteKeys;
+import org.fedtel.protocol.v1.SurvivorSignature;
 import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
 
@@ -154,10 +157,31 @@ public final class SecureAggregation {
       }
     }
 
+    @Override public ConsistencyCheck consistencyCheck() throws AggregationFailedException {
+      try {
+        return ConsistencyCheck.newBuilder().addAllSurvivors(engine.consistencyCheck().survivors()).build();
+      } catch (SecAggException e) {
+        throw new AggregationFailedException(e.getMessage());
+      }
+    }
+
+    @Override public void signature(String siteId, ConsistencySignature signature) throws RejectedMessageException {
+      try {
+        engine.receiveConsistencySignature(siteId, new org.fedtel.crypto.secagg.ConsistencySignature(round,
+            signature.getSignature().toByteArray()));
+      } catch (SecAggException | IllegalArgumentException e) {
+        throw rejected(e);
+      }
+    }
+
     @Override public UnmaskRequest unmaskRequest() throws AggregationFailedException {
       try {
         org.fedtel.crypto.secagg.UnmaskRequest r = engine.unmaskRequest();
-        return UnmaskRequest.newBuilder().addAllDropped(r.dropped()).addAllSurvivors(r.survivors()).build();
+        UnmaskRequest.Builder b = UnmaskRequest.newBuilder().addAllDropped(r.dropped()).addAllSurvivors(r.survivors());
+        for (org.fedtel.crypto.secagg.SurvivorSignature s : r.signatures()) {
+          b.addSignatures(SurvivorSignature.newBuilder().setSiteId(s.siteId()).setSignature(ByteString.copyFrom(s.signature())));
+        }
+        return b.build();
       } catch (SecAggException e) {
         throw new AggregationFailedException(e.getMessage());
       }

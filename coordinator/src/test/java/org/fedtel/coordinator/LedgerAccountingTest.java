@@ -33,6 +33,8 @@ import org.fedtel.privacy.accounting.RdpAccountant;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.Wire;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.DataUseRecord;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.EncryptedShares;
@@ -92,6 +94,10 @@ class LedgerAccountingTest {
       return Map.of();
     }
     @Override public void masked(String siteId, MaskedInput input) { }
+    @Override public ConsistencyCheck consistencyCheck() {
+      return ConsistencyCheck.getDefaultInstance();
+    }
+    @Override public void signature(String siteId, ConsistencySignature signature) { }
     @Override public UnmaskRequest unmaskRequest() {
       return UnmaskRequest.getDefaultInstance();
     }
@@ -157,6 +163,9 @@ class LedgerAccountingTest {
             out.add(envelope(round).setMaskedInput(m).build());
           }
           return out;
+        }
+        case CONSISTENCY_CHECK -> {
+          return List.of(envelope(round).setConsistencySignature(ConsistencySignature.getDefaultInstance()).build());
         }
         case UNMASK_REQUEST -> {
           return List.of(envelope(round).setUnmaskShares(UnmaskShares.getDefaultInstance()).build());

@@ -2,6 +2,8 @@ package org.fedtel.siteagent;
 
 import java.util.List;
 import org.fedtel.protocol.RejectedMessageException;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.AdvertiseKeys;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
@@ -38,6 +40,17 @@ public interface SecAggClient {
    */
   MaskedInput mask(double[] input) throws RejectedMessageException;
 
-  /** @throws RejectedMessageException if the request asks for both shares of one site or names strangers */
+  /**
+   * Signs the survivor list once per round.
+   *
+   * @throws RejectedMessageException if the list names strangers or sites this site holds no shares
+   *     of, or too few survivors, or a list was already signed or refused in this round
+   */
+  ConsistencySignature sign(ConsistencyCheck check) throws RejectedMessageException;
+
+  /**
+   * @throws RejectedMessageException if the request asks for both shares of one site, names
+   *     strangers, differs from the signed survivor list or lacks t valid signatures over it
+   */
   UnmaskShares unmask(UnmaskRequest request) throws RejectedMessageException;
 }

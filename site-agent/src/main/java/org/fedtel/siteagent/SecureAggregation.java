@@ -11,6 +11,8 @@ import org.fedtel.privacy.training.DistributedDp;
 import org.fedtel.protocol.RejectedMessageException.Reason;
 import org.fedtel.protocol.RejectedMessageException;
 import org.fedtel.protocol.v1.AdvertiseKeys;
+import org.fedtel.protocol.v1.ConsistencyCheck;
+import org.fedtel.protocol.v1.ConsistencySignature;
 import org.fedtel.protocol.v1.EncryptedShare;
 import org.fedtel.protocol.v1.KeyList;
 import org.fedtel.protocol.v1.MaskedInput;
@@ -20,6 +22,7 @@ import org.fedtel.protocol.v1.RevealedShare;
 import org.fedtel.protocol.v1.SecAggParams;
 import org.fedtel.protocol.v1.ShareKind;
 import org.fedtel.protocol.v1.SiteKeys;
+import org.fedtel.protocol.v1.SurvivorSignature;
 import org.fedtel.protocol.v1.UnmaskRequest;
 import org.fedtel.protocol.v1.UnmaskShares;
 
@@ -149,11 +152,25 @@ public final class SecureAggregation {
       }
     }
 
+    @Override public ConsistencySignature sign(ConsistencyCheck check) throws RejectedMessageException {
+      try {
+        org.fedtel.crypto.secagg.ConsistencySignature s = engine.consistencySignature(
+            new org.fedtel.crypto.secagg.ConsistencyCheck(round, check.getSurvivorsList()));
+        return ConsistencySignature.newBuilder().setSignature(ByteString.copyFrom(s.signature())).build();
+      } catch (SecAggException | IllegalArgumentException e) {
+        throw new RejectedMessageException(Reason.BAD_CONTENT, "consistency check: " + e.getMessage());
+      }
+    }
+
     @Override public UnmaskShares unmask(UnmaskRequest request) throws RejectedMessageException {
       try {
+        List<org.fedtel.crypto.secagg.SurvivorSignature> signatures = new ArrayList<>();
+        for (SurvivorSignature s : request.getSignaturesList()) {
+          signatures.add(new org.fedtel.crypto.secagg.SurvivorSignature(s.getSiteId(), s.getSignature().toByteArray()));
+        }
         UnmaskShares.Builder b = UnmaskShares.newBuilder();
         for (org.fedtel.crypto.secagg.RevealedShare s : engine.unmask(new org.fedtel.crypto.secagg.UnmaskRequest(round,
-            request.getDroppedList(), request.getSurvivorsList())).shares()) {
+            request.getDroppedList(), request.getSurvivorsList(), signatures)).shares()) {
           b.addShares(RevealedShare.newBuilder().setOwnerSite(s.ownerSite())
               .setKind(s.kind() == org.fedtel.crypto.secagg.ShareKind.MASK_KEY ? ShareKind.SHARE_KIND_MASK_KEY : ShareKind.SHARE_KIND_SELF_MASK)
               .setShare(ByteString.copyFrom(s.share())));

@@ -75,7 +75,7 @@ public final class SiteSession {
     final RoundStart start;
     final SecAggClient client;
     SampledGaussian charge;
-    int phase; // 0 advertised, 1 shared, 2 masked, 3 unmasked
+    int phase; // 0 advertised, 1 shared, 2 masked, 3 survivors signed, 4 unmasked
 
     Active(long round, RoundStart start, SecAggClient client) {
       this.round = round;
@@ -508,14 +508,20 @@ public final class SiteSession {
         active.client.receiveShares(e.getEncryptedShares().getSharesList());
         return maskedInput();
       }
-      case UNMASK_REQUEST -> {
+      case CONSISTENCY_CHECK -> {
         requirePhase(2, e);
-        Envelope reply = envelope(round).setUnmaskShares(active.client.unmask(e.getUnmaskRequest())).build();
+        Envelope reply = envelope(round).setConsistencySignature(active.client.sign(e.getConsistencyCheck())).build();
         active.phase = 3;
         return List.of(reply);
       }
-      case ROUND_RESULT -> {
+      case UNMASK_REQUEST -> {
         requirePhase(3, e);
+        Envelope reply = envelope(round).setUnmaskShares(active.client.unmask(e.getUnmaskRequest())).build();
+        active.phase = 4;
+        return List.of(reply);
+      }
+      case ROUND_RESULT -> {
+        requirePhase(4, e);
         checkModel(e.getRoundResult());
         RoundResult result = e.getRoundResult();
         if (result.getParametersCount() > 0) {

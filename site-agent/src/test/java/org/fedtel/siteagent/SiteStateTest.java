@@ -411,6 +411,8 @@ class SiteStateTest {
       List<Envelope> masked = s.onEnvelope(shares(round));
       assertEquals(2, masked.size()); // data-use record, masked input
       s.onEnvelope(org.fedtel.protocol.Wire.envelope("coordinator", round, ++sequence)
+          .setConsistencyCheck(org.fedtel.protocol.v1.ConsistencyCheck.getDefaultInstance()).build());
+      s.onEnvelope(org.fedtel.protocol.Wire.envelope("coordinator", round, ++sequence)
           .setUnmaskRequest(org.fedtel.protocol.v1.UnmaskRequest.getDefaultInstance()).build());
       s.onEnvelope(org.fedtel.protocol.Wire.envelope("coordinator", round, ++sequence)
           .setRoundResult(org.fedtel.protocol.v1.RoundResult.getDefaultInstance()).build());
@@ -454,6 +456,11 @@ class SiteStateTest {
     @Override
     public org.fedtel.protocol.v1.MaskedInput mask(double[] input) {
       return org.fedtel.protocol.v1.MaskedInput.getDefaultInstance();
+    }
+
+    @Override
+    public org.fedtel.protocol.v1.ConsistencySignature sign(org.fedtel.protocol.v1.ConsistencyCheck check) {
+      return org.fedtel.protocol.v1.ConsistencySignature.getDefaultInstance();
     }
 
     @Override

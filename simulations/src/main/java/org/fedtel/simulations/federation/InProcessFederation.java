@@ -696,6 +696,11 @@ public final class InProcessFederation {
     }
 
     private static int phaseOf(Envelope e) {
+      if (e.hasConsistencyCheck()) {
+        // The records' unmask phase opens with the consistency check (the survivors sign U3, then
+        // unmask): a site silent from there has its masked input in the sum and answers neither.
+        return PHASES.length - 1;
+      }
       String body = e.getBodyCase().name();
       for (int i = 0; i < PHASES.length; i++) {
         if (PHASES[i].equals(body)) {
