@@ -19,6 +19,8 @@ import org.fedtel.crypto.SigningKey;
 import org.fedtel.crypto.VerifyingKey;
 import org.fedtel.crypto.secagg.AdvertiseKeys;
 import org.fedtel.crypto.secagg.AggregateResult;
+import org.fedtel.crypto.secagg.ConsistencyCheck;
+import org.fedtel.crypto.secagg.ConsistencySignature;
 import org.fedtel.crypto.secagg.EncryptedShares;
 import org.fedtel.crypto.secagg.KeyList;
 import org.fedtel.crypto.secagg.MaskedInput;
@@ -44,9 +46,11 @@ final class RecordedRound {
   final Map<String, AdvertiseKeys> adverts = new LinkedHashMap<>();
   final Map<String, EncryptedShares> shares = new LinkedHashMap<>();
   final Map<String, MaskedInput> masked = new LinkedHashMap<>();
+  final Map<String, ConsistencySignature> signatures = new LinkedHashMap<>();
   final Map<String, UnmaskShares> unmask = new LinkedHashMap<>();
   KeyList keyList;
   Map<String, EncryptedShares> routed;
+  ConsistencyCheck check;
   UnmaskRequest request;
 
   RecordedRound(SecAggParams params, Set<String> dropAfterShare) throws SecAggException {
@@ -101,6 +105,15 @@ final class RecordedRound {
         if (m[i] != null) {
           masked.put(ids.get(i), m[i]);
           server.receiveMaskedInput(ids.get(i), m[i]);
+        }
+      }
+      check = server.consistencyCheck();
+      ConsistencySignature[] c = parallel(pool, n, i -> m[i] == null ? null : clients[i].consistencySignature(check),
+          ConsistencySignature[]::new);
+      for (int i = 0; i < n; i++) {
+        if (c[i] != null) {
+          signatures.put(ids.get(i), c[i]);
+          server.receiveConsistencySignature(ids.get(i), c[i]);
         }
       }
       request = server.unmaskRequest();
@@ -171,6 +184,10 @@ final class RecordedRound {
     for (var e : masked.entrySet()) {
       server.receiveMaskedInput(e.getKey(), e.getValue());
     }
+    server.consistencyCheck();
+    for (var e : signatures.entrySet()) {
+      server.receiveConsistencySignature(e.getKey(), e.getValue());
+    }
     server.unmaskRequest();
     for (var e : unmask.entrySet()) {
       server.receiveUnmaskShares(e.getKey(), e.getValue());
@@ -184,6 +201,7 @@ final class RecordedRound {
     c.advertiseKeys();
     c.shareKeys(keyList);
     c.maskedInput(routed.get(id), inputs[params.participants().indexOf(id)]);
+    c.consistencySignature(check);
     return c.unmask(request);
   }
 

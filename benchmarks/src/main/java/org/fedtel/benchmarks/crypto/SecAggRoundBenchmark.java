@@ -47,13 +47,13 @@ public class SecAggRoundBenchmark {
     return sum;
   }
 
-  /** Everything one site computes in a round: keys, 99 encrypted shares, masking, unmask answer. */
+  /** Everything one site computes in a round: keys, 99 encrypted shares, masking, signing U3, checking the survivors' signatures, unmask answer. */
   @Benchmark
   public UnmaskShares client() throws SecAggException {
     return round.replayClient("site-0");
   }
 
-  /** Everything the server computes: checks, routing, summation, reconstruction, unmasking. */
+  /** Everything the server computes: checks, routing, summation, the survivors' signatures, reconstruction, unmasking. */
   @Benchmark
   public AggregateResult server() throws SecAggException {
     return round.replayServer();
