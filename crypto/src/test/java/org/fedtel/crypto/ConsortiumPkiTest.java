@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.fedtel.crypto.secagg.AggregateResult;
+import org.fedtel.crypto.secagg.ConsistencyCheck;
 import org.fedtel.crypto.secagg.EncryptedShares;
 import org.fedtel.crypto.secagg.KeyList;
 import org.fedtel.crypto.secagg.PeerKeys;
@@ -198,7 +199,12 @@ class ConsortiumPkiTest {
     for (int i = 0; i < 4; i++) {
       server.receiveMaskedInput(ids.get(i), clients.get(i).maskedInput(routed.get(ids.get(i)), x[i]));
     }
+    ConsistencyCheck check = server.consistencyCheck();
+    for (int i = 0; i < 4; i++) {
+      server.receiveConsistencySignature(ids.get(i), clients.get(i).consistencySignature(check));
+    }
     var req = server.unmaskRequest();
+    assertEquals(4, req.signatures().size());
     for (int i = 0; i < 4; i++) {
       server.receiveUnmaskShares(ids.get(i), clients.get(i).unmask(req));
     }

@@ -104,6 +104,10 @@ class BadInputTest {
       srv.receiveMaskedInput(id, s.clients.get(id).maskedInput(routed.get(id),
           s.inputs[s.params.participants().indexOf(id)]));
     }
+    ConsistencyCheck check = srv.consistencyCheck();
+    for (String id : others) {
+      srv.receiveConsistencySignature(id, s.clients.get(id).consistencySignature(check));
+    }
     UnmaskRequest request = srv.unmaskRequest();
     for (String id : others) {
       srv.receiveUnmaskShares(id, s.clients.get(id).unmask(request));
@@ -274,25 +278,38 @@ class BadInputTest {
 
   @Test
   void unmaskRequestAtSite() throws Exception {
-    Stage s = new Stage(5, R, 8).mask();
+    Stage s = new Stage(5, R, 8).mask().sign();
     List<String> all = s.ids();
-    expect(Reason.WRONG_ROUND, () -> s.clients.get("site-0").unmask(new UnmaskRequest(R + 1, List.of(), all)));
+    List<SurvivorSignature> sigs = s.request.signatures();
+    expect(Reason.WRONG_ROUND, () -> s.clients.get("site-0").unmask(new UnmaskRequest(R + 1, List.of(), all, sigs)));
     List<String> withStranger = new ArrayList<>(all);
     withStranger.add("mallory");
-    expect(Reason.UNKNOWN_SITE, () -> s.clients.get("site-1").unmask(new UnmaskRequest(R, List.of(), withStranger)));
+    expect(Reason.UNKNOWN_SITE, () -> s.clients.get("site-1").unmask(new UnmaskRequest(R, List.of(), withStranger, sigs)));
     List<String> twice = new ArrayList<>(all);
     twice.add("site-4");
-    expect(Reason.DUPLICATE_SITE, () -> s.clients.get("site-2").unmask(new UnmaskRequest(R, List.of(), twice)));
-    expect(Reason.MALFORMED, () -> s.clients.get("site-3").unmask(new UnmaskRequest(R, List.of(), all.subList(0, 4))));
-    expect(Reason.TOO_FEW_SURVIVORS, () -> s.clients.get("site-4").unmask(
-        new UnmaskRequest(R, all.subList(0, 3), all.subList(3, 5))));
+    expect(Reason.DUPLICATE_SITE, () -> s.clients.get("site-2").unmask(new UnmaskRequest(R, List.of(), twice, sigs)));
+    // Survivors other than the signed U3 (and, before the consistency round, too few of them).
+    expect(Reason.REFUSED, () -> s.clients.get("site-4").unmask(
+        new UnmaskRequest(R, all.subList(0, 3), all.subList(3, 5), sigs)));
+    // A site that holds shares of site-4 but is told nothing about it: the signed U3 leaves
+    // site-4 out and the request neither lists it as dropped nor as surviving.
+    Stage u = new Stage(5, R, 8).mask();
+    Adversary server = new Adversary(u);
+    List<String> fourOut = all.subList(0, 4);
+    for (String id : fourOut) {
+      assertEquals(null, server.show(id, fourOut));
+    }
+    expect(Reason.MALFORMED, () -> u.clients.get("site-3").unmask(
+        new UnmaskRequest(R, List.of(), fourOut, server.signaturesOver(fourOut))));
+    // Control: the same list with site-4 listed as dropped is answered.
+    assertEquals(null, server.refusal("site-2", server.request("site-2", fourOut)));
   }
 
   // ---- UnmaskShares at the server
 
   @Test
   void unmaskSharesAtServer() throws Exception {
-    Stage s = new Stage(5, R, 9).mask();
+    Stage s = new Stage(5, R, 9).mask().sign();
     UnmaskShares a = s.clients.get("site-0").unmask(s.request);
     List<RevealedShare> sh = a.shares();
     SecAggServer srv = s.server;
@@ -320,7 +337,7 @@ class BadInputTest {
   /** A corrupted share among more than t is detected; the round fails instead of a wrong sum. */
   @Test
   void corruptedSelfMaskShareIsDetected() throws Exception {
-    Stage s = new Stage(5, R, 10).mask();
+    Stage s = new Stage(5, R, 10).mask().sign();
     for (var e : s.clients.entrySet()) {
       UnmaskShares u = e.getValue().unmask(s.request);
       if (e.getKey().equals("site-0")) {
@@ -341,6 +358,12 @@ class BadInputTest {
     for (int i = 0; i < 4; i++) {
       String id = "site-" + i;
       s.server.receiveMaskedInput(id, s.clients.get(id).maskedInput(s.routed.get(id), s.inputs[i]));
+    }
+    ConsistencyCheck check = s.server.consistencyCheck();
+    assertEquals(List.of("site-0", "site-1", "site-2", "site-3"), check.survivors());
+    for (int i = 0; i < 4; i++) {
+      String id = "site-" + i;
+      s.server.receiveConsistencySignature(id, s.clients.get(id).consistencySignature(check));
     }
     UnmaskRequest req = s.server.unmaskRequest();
     assertEquals(List.of("site-4"), req.dropped());

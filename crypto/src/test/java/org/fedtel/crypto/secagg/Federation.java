@@ -12,8 +12,11 @@ import org.fedtel.crypto.VerifyingKey;
 
 /** Test harness: an honest server and honest sites running one round in process, with dropouts. */
 final class Federation {
-  /** When a site vanishes. */
-  enum Drop { NEVER, BEFORE_ADVERTISE, AFTER_ADVERTISE, AFTER_SHARE, AFTER_MASK }
+  /**
+   * When a site vanishes. AFTER_MASK: its masked input is in the sum but it never signs the
+   * survivor list; AFTER_CHECK: it signed the survivor list but never answers the unmask request.
+   */
+  enum Drop { NEVER, BEFORE_ADVERTISE, AFTER_ADVERTISE, AFTER_SHARE, AFTER_MASK, AFTER_CHECK }
 
   final SecAggParams params;
   final Map<String, SigningKey> signing = new LinkedHashMap<>();
@@ -124,12 +127,28 @@ final class Federation {
         it.remove();
       }
     }
+    ConsistencyCheck check = server.consistencyCheck();
+    for (var it = live.entrySet().iterator(); it.hasNext();) {
+      var e = it.next();
+      ConsistencySignature sig;
+      try {
+        sig = e.getValue().consistencySignature(check);
+      } catch (SecAggException ex) {
+        it.remove(); // this site refuses to sign (e.g. too few of its group survive): it drops
+        continue;
+      }
+      server.receiveConsistencySignature(e.getKey(), sig); // an honest signature must be accepted
+      if (drops.getOrDefault(e.getKey(), Drop.NEVER) == Drop.AFTER_CHECK) {
+        it.remove();
+      }
+    }
     UnmaskRequest request = server.unmaskRequest();
     for (var e : live.entrySet()) {
       try {
         server.receiveUnmaskShares(e.getKey(), e.getValue().unmask(request));
       } catch (SecAggException ex) {
-        // this site refuses: it counts as dropped after its masked input
+        // this site refuses (e.g. too few signatures from its group): it counts as dropped after
+        // signing
       }
     }
     return server.aggregate();

@@ -28,7 +28,8 @@ class SecAggRoundTest {
     for (int n : new int[] {3, 10, 100}) {
       out.add(Arguments.of(n, 0, Drop.NEVER));
       for (int pct : new int[] {10, 30}) {
-        for (Drop d : new Drop[] {Drop.AFTER_ADVERTISE, Drop.AFTER_SHARE, Drop.AFTER_MASK}) {
+        for (Drop d : new Drop[] {Drop.AFTER_ADVERTISE, Drop.AFTER_SHARE, Drop.AFTER_MASK,
+            Drop.AFTER_CHECK}) {
           if (n < 100 || (pct == 10 && d == Drop.AFTER_SHARE)) {
             out.add(Arguments.of(n, pct, d));
           }
@@ -41,7 +42,8 @@ class SecAggRoundTest {
   static Stream<Arguments> heavyMatrix() {
     List<Arguments> out = new ArrayList<>();
     for (int pct : new int[] {10, 30}) {
-      for (Drop d : new Drop[] {Drop.AFTER_ADVERTISE, Drop.AFTER_SHARE, Drop.AFTER_MASK}) {
+      for (Drop d : new Drop[] {Drop.AFTER_ADVERTISE, Drop.AFTER_SHARE, Drop.AFTER_MASK,
+          Drop.AFTER_CHECK}) {
         if (pct == 30 || d != Drop.AFTER_SHARE) {
           out.add(Arguments.of(100, pct, d));
         }
@@ -69,11 +71,13 @@ class SecAggRoundTest {
     int dropped = (int) Math.round(n * pct / 100.0);
     Map<String, Drop> drops = Federation.randomDrops(p, dropped, when, n + pct);
     AggregateResult r = new Federation(p, 42).run(x, drops);
-    int expectSurvivors = when == Drop.AFTER_MASK ? n : n - dropped;
+    boolean inSum = when == Drop.AFTER_MASK || when == Drop.AFTER_CHECK;
+    int expectSurvivors = inSum ? n : n - dropped;
     assertEquals(expectSurvivors, r.survivors().size());
     for (String id : r.survivors()) {
       Drop d = drops.getOrDefault(id, Drop.NEVER);
-      assertEquals(true, d == Drop.NEVER || d == Drop.AFTER_MASK, id + " counted as survivor");
+      assertEquals(true, d == Drop.NEVER || d == Drop.AFTER_MASK || d == Drop.AFTER_CHECK,
+          id + " counted as survivor");
     }
     assertArrayEquals(Federation.expectedSum(p, x, r.survivors()), r.sum());
   }
@@ -88,9 +92,12 @@ class SecAggRoundTest {
     drops.put("site-7", Drop.AFTER_SHARE);
     drops.put("site-8", Drop.AFTER_SHARE);
     drops.put("site-12", Drop.AFTER_MASK);
+    drops.put("site-15", Drop.AFTER_CHECK);
+    drops.put("site-16", Drop.AFTER_CHECK);
     AggregateResult r = new Federation(p, 1).run(x, drops);
     assertEquals(List.of("site-7", "site-8"), r.dropped());
     assertEquals(16, r.survivors().size());
+    assertEquals(true, r.survivors().containsAll(List.of("site-12", "site-15", "site-16")));
     assertArrayEquals(Federation.expectedSum(p, x, r.survivors()), r.sum());
   }
 
@@ -116,11 +123,16 @@ class SecAggRoundTest {
           () -> new Federation(p, 3).run(x, drops), d.name());
       assertEquals(SecAggException.Reason.TOO_FEW_SURVIVORS, e.reason(), e.getMessage());
     }
-    // After masking: inputs are all in, but only 5 sites reveal shares: the sum cannot be unmasked.
+    // After masking: inputs are all in, but only 5 sites sign U3: no unmask request can be made.
     Map<String, Drop> drops = Federation.randomDrops(p, 5, Drop.AFTER_MASK, 9);
     SecAggException e = assertThrows(SecAggException.class,
         () -> new Federation(p, 3).run(x, drops));
     assertEquals(SecAggException.Reason.TOO_FEW_SURVIVORS, e.reason(), e.getMessage());
+    assertEquals(true, e.getMessage().contains("5 sites sent consistency signatures"), e.getMessage());
+    // After signing: all ten signed, but only 5 reveal shares: the sum cannot be unmasked.
+    Map<String, Drop> late = Federation.randomDrops(p, 5, Drop.AFTER_CHECK, 9);
+    SecAggException l = assertThrows(SecAggException.class, () -> new Federation(p, 3).run(x, late));
+    assertEquals(SecAggException.Reason.TOO_FEW_SURVIVORS, l.reason(), l.getMessage());
   }
 
   @Test

@@ -17,6 +17,9 @@ final class Stage {
   KeyList keys;
   Map<String, EncryptedShares> routed;
   Map<String, MaskedInput> maskedInputs = new LinkedHashMap<>();
+  /** The server's survivor list U3 and each site's signature over it, after {@link #sign()}. */
+  ConsistencyCheck check;
+  final Map<String, ConsistencySignature> signatures = new LinkedHashMap<>();
   UnmaskRequest request;
 
   Stage(int n, long round, long seed) {
@@ -54,9 +57,28 @@ final class Stage {
     return this;
   }
 
+  /**
+   * Up to and including the masked inputs; the server's MASK phase stays open and no site has
+   * signed a survivor list, so an attack test can show each site the list it likes.
+   */
   Stage mask() throws SecAggException {
     share();
     return maskAsRouted();
+  }
+
+  /**
+   * Round 3 after {@link #mask()}: the server closes the MASK phase, every site signs the honest
+   * U3 and the server collects the signatures; then {@link #request} is the honest unmask request.
+   */
+  Stage sign() throws SecAggException {
+    check = server.consistencyCheck();
+    for (var e : clients.entrySet()) {
+      ConsistencySignature sig = e.getValue().consistencySignature(check);
+      signatures.put(e.getKey(), sig);
+      server.receiveConsistencySignature(e.getKey(), sig);
+    }
+    request = server.unmaskRequest();
+    return this;
   }
 
   /** Each site masks with the shares {@link #routed} holds for it (a test may alter it first). */
@@ -67,7 +89,6 @@ final class Stage {
       maskedInputs.put(e.getKey(), m);
       server.receiveMaskedInput(e.getKey(), m);
     }
-    request = server.unmaskRequest();
     return this;
   }
 
