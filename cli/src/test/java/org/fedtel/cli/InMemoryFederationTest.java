@@ -395,6 +395,41 @@ class InMemoryFederationTest {
     assertTrue(refused.getCause().getMessage().contains("does not match its hash"), refused.getCause().getMessage());
   }
 
+  /**
+   * A coordinator that relays fewer than t of the survivors' signatures over U3 (4 sites, t = 3)
+   * gets no unmask answer: each site refuses the request (Bonawitz et al. Fig. 4, round 4).
+   */
+  @Test
+  void aSiteRefusesToUnmaskWithoutTSignaturesOverTheSurvivorList() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    c.tamper = e -> e.hasUnmaskRequest()
+        ? e.toBuilder().setUnmaskRequest(e.getUnmaskRequest().toBuilder().clearSignatures()
+            .addAllSignatures(e.getUnmaskRequest().getSignaturesList().subList(0, 2))).build()
+        : e;
+    c.connectAll();
+    AssertionError refused = assertThrows(AssertionError.class, () -> c.runRounds(1));
+    assertTrue(refused.getCause().getMessage().contains("2 valid signatures over the survivor list"),
+        refused.getCause().getMessage());
+    assertEquals(0, c.coordinator.history().size());
+  }
+
+  /**
+   * A coordinator that shows one site a survivor list other than U3: the site's signature is over
+   * the list it was shown, so the coordinator cannot use it as a signature over U3.
+   */
+  @Test
+  void aSignatureOverAnotherSurvivorListIsRefusedByTheCoordinator() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    c.tamper = e -> e.hasConsistencyCheck() && c.seenBySites.stream()
+        .filter(Envelope::hasConsistencyCheck).count() == 1
+        ? e.toBuilder().setConsistencyCheck(e.getConsistencyCheck().toBuilder().clearSurvivors()
+            .addAllSurvivors(e.getConsistencyCheck().getSurvivorsList().subList(0, 3))).build()
+        : e;
+    c.connectAll();
+    RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> c.runRounds(1));
+    assertTrue(e.getMessage().contains("consistency signature of site"), e.getMessage());
+  }
+
   @Test
   void sameSeedSameModel() throws Exception {
     Carrier a = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 3), "fedadam", 10);
