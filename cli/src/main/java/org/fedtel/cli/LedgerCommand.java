@@ -110,7 +110,8 @@ final class LedgerCommand {
         field(sb, "origin", r.origin());
         sb.append(",\"entries\":").append(r.entries());
         field(sb, "root", hex(r.root()));
-        sb.append(",\"checkpoints\":").append(r.checkpoints()).append(",\"cosignatures\":").append(r.cosignatures())
+        sb.append(",\"checkpoints\":").append(r.checkpoints()).append(",\"signed_entries\":").append(r.signedEntries())
+            .append(",\"cosignatures\":").append(r.cosignatures())
             .append(",\"signatures\":").append(r.signatures()).append(",\"unprotected_data_uses\":")
             .append(r.unprotectedUses()).append(",\"sites\":");
         budgetsJson(sb, r);
@@ -127,6 +128,13 @@ final class LedgerCommand {
           + " value (relative tolerance %.0e) and is within its declared budget%n", LedgerAudit.EPSILON_TOLERANCE);
       if (r.unprotectedUses() > 0) {
         out().printf("    WARNING: %d data uses ran with privacy mode NONE (ε = ∞)%n", r.unprotectedUses());
+      }
+      if (r.checkpoints() == 0) {
+        out().printf("    WARNING: no signed checkpoint: no root the coordinator signed binds these entries, so this"
+            + " copy cannot be told from a rewritten one (pass one obtained elsewhere with --checkpoint)%n");
+      } else if (r.signedEntries() < r.entries()) {
+        out().printf("    WARNING: the last %d entries (after the largest signed checkpoint, size %d) are covered by no"
+            + " signed root yet%n", r.entries() - r.signedEntries(), r.signedEntries());
       }
       return 0;
     }

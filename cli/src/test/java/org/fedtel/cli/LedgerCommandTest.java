@@ -1,6 +1,7 @@
 package org.fedtel.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.RandomAccessFile;
@@ -39,9 +40,34 @@ class LedgerCommandTest {
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().startsWith("OK  ledger"), r.out());
     assertTrue(r.out().contains(entries + " entries"), r.out());
+    assertFalse(r.out().contains("WARNING"), r.out());
     var j = run("-q", "ledger", "verify", "--json", dir.toString());
     assertEquals(0, j.exit(), j.err());
     assertTrue(j.out().startsWith("{\"ok\":true"), j.out());
+    assertTrue(j.out().contains("\"signed_entries\":" + entries + ","), j.out());
+  }
+
+  /** Entries that no signed root covers pass (nothing in them is wrong) but are pointed out. */
+  @Test
+  void verifyWarnsAboutEntriesNoSignedCheckpointCovers() throws Exception {
+    try (org.fedtel.ledger.Ledger l = org.fedtel.ledger.Ledger.open(dir, SyntheticLedger.genesis(5),
+        SyntheticLedger.coordinatorKey(5), java.time.Clock.fixed(java.time.Instant.parse("2100-01-01T00:00:00Z"), java.time.ZoneOffset.UTC))) {
+      l.append(org.fedtel.ledger.v1.Entry.newBuilder().setRoundStarted(org.fedtel.ledger.v1.RoundStarted.newBuilder()
+          .setRound(1000)));
+    }
+    var tail = run("-q", "ledger", "verify", dir.toString());
+    assertEquals(0, tail.exit(), tail.err());
+    assertTrue(tail.out().contains("WARNING: the last 1 entries (after the largest signed checkpoint, size " + entries + ")"),
+        tail.out());
+
+    Path unsigned = tmp.resolve("unsigned");
+    long n = SyntheticLedger.write(unsigned, 3, 4, 5, false);
+    var none = run("-q", "ledger", "verify", unsigned.toString());
+    assertEquals(0, none.exit(), none.err());
+    assertTrue(none.out().contains("WARNING: no signed checkpoint"), none.out());
+    var j = run("-q", "ledger", "verify", "--json", unsigned.toString());
+    assertTrue(j.out().contains("\"checkpoints\":0,\"signed_entries\":0,"), j.out());
+    assertTrue(n > 0);
   }
 
   @Test

@@ -317,6 +317,8 @@ public final class LedgerAudit {
   private long fileLength;
   private int cosigs;
   private int verifiedCheckpoints;
+  /** Size of the largest verified checkpoint: the entries a coordinator's signature covers. */
+  private long signedEntries;
 
   private AuditReport run() throws IOException, LedgerException {
     try (SignatureChecks checks = new SignatureChecks()) {
@@ -397,7 +399,7 @@ public final class LedgerAudit {
           s.enrolled.getBudgetEpsilon(), s.enrolled.getBudgetDelta(), s.unprotected, s.exhausted));
     }
     return new AuditReport(genesis.getConsortiumId(), genesis.getOrigin(), scan.entries(), scanner.root(),
-        verifiedCheckpoints, cosigs, 2 * signatures.submitted(), budgets, unprotected);
+        verifiedCheckpoints, signedEntries, cosigs, 2 * signatures.submitted(), budgets, unprotected);
   }
 
   /** The ledger's checkpoints and the trusted ones, by size: what {@link #visit} checks the roots against. */
@@ -508,6 +510,7 @@ public final class LedgerAudit {
     for (SignedNote n : toCheck.remove(size)) {
       cosigs += checkCheckpoint(n, size, root, size - 1);
       verifiedCheckpoints++;
+      signedEntries = Math.max(signedEntries, size);
     }
   }
 
