@@ -36,6 +36,8 @@ public final class SecAggServer {
 
   private Phase phase = Phase.ADVERTISE;
   private final SiteKeys[] keys;
+  /** The certified signing key of each site of U1, learnt with its advertised keys. */
+  private final VerifyingKey[] signingKeys;
   private final boolean[] shared;
   private final List<List<EncryptedShare>> inbox;
   private final boolean[] masked;
@@ -58,6 +60,7 @@ public final class SecAggServer {
       index.put(params.participants().get(i), i);
     }
     keys = new SiteKeys[n];
+    signingKeys = new VerifyingKey[n];
     shared = new boolean[n];
     masked = new boolean[n];
     answered = new boolean[n];
@@ -106,6 +109,7 @@ public final class SecAggServer {
           "advertised keys of site '" + site + "': " + e.getMessage());
     }
     keys[u] = new SiteKeys(site, c, s, message.signature(), certificate);
+    signingKeys[u] = vk;
   }
 
   /** Closes round 0: the keys of U1 (in participant order), to send to every site in U1. */
@@ -245,9 +249,8 @@ public final class SecAggServer {
     if (signatures[u] != null) {
       throw new SecAggException(Reason.DUPLICATE_SITE, "site '" + site + "' signed the survivor list twice");
     }
-    VerifyingKey vk = peerKeys.signingKey(site, keys[u].certificate());
     try {
-      vk.verify(consistencyTranscript, message.signature());
+      signingKeys[u].verify(consistencyTranscript, message.signature());
     } catch (SignatureException e) {
       throw new SecAggException(Reason.BAD_SIGNATURE,
           "consistency signature of site '" + site + "': " + e.getMessage());
