@@ -193,6 +193,12 @@ class ConsistencyCheckTest {
     SecAggException e = expect(Reason.REFUSED, "lists 'site-4' as not surviving, unlike the survivor list this site signed",
         () -> s.clients.get("site-0").unmask(server.request("site-0", four)));
     assertTrue(e.getMessage().contains("site-4"));
+    // The list site-2 signed, with t valid signatures over it, relayed with other survivors: the
+    // signatures verify (they are over the signed list), so only the list comparison refuses.
+    Stage t = new Stage(5, R, 11).mask().sign();
+    expect(Reason.REFUSED, "lists 'site-4' as not surviving, unlike the survivor list this site signed",
+        () -> t.clients.get("site-2").unmask(new UnmaskRequest(R, List.of("site-4"), four,
+            t.request.signatures())));
     // Control: a site that signed "0, 1, 2, 3" answers the same request.
     assertTrue(server.ask("site-1", server.request("site-1", four)));
   }

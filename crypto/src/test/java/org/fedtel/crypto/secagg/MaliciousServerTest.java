@@ -263,12 +263,20 @@ class MaliciousServerTest {
       }
     }
     assertArrayEquals(first.inputs[0], one.input("site-0", List.of("site-1", "site-2")));
-    // In one round, site-2 signs only one of the two lists.
-    SecAggException twice = one.show("site-2", b);
+    // In one round, site-2 signs only one of the two lists (before unmasking anything), so the
+    // second list has two signatures and is not unmasked.
+    Adversary three = new Adversary(victimMaskingWithSites1And2(14));
+    for (String id : a) {
+      assertNull(three.show(id, a));
+    }
+    SecAggException twice = three.show("site-2", b);
     assertEquals(Reason.REFUSED, twice.reason());
-    assertNull(one.show("site-3", b));
-    assertNull(one.show("site-4", b));
-    assertEquals(Reason.REFUSED, one.refusal("site-3", one.request("site-3", b)).reason());
+    assertTrue(twice.getMessage().contains("already signed"), twice.getMessage());
+    assertNull(three.show("site-3", b));
+    assertNull(three.show("site-4", b));
+    assertEquals(2, three.signaturesOver(b).size());
+    assertEquals(Reason.REFUSED, three.refusal("site-3", three.request("site-3", b)).reason());
+    assertEquals(Reason.REFUSED, three.refusal("site-2", three.request("site-2", b)).reason());
   }
 
   /**
