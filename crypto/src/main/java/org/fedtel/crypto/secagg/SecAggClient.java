@@ -22,9 +22,9 @@ import org.fedtel.crypto.secagg.SecAggException.Reason;
  * {@link #unmask}.
  *
  * <p>A message that fails validation throws {@link SecAggException} and leaves the state
- * unchanged, except the consistency check and the unmask request: the first of each ends that step
- * for this site, signed or answered or refused, so a server can never obtain two signatures or two
- * different answers.
+ * unchanged, except the consistency check and the unmask request: the first of each for this round
+ * and in its phase ends that step for this site, signed or answered or refused, so a server can never
+ * obtain two signatures or two different answers. A refusal there also wipes the round's secrets.
  *
  * <p>Not thread-safe: the caller serializes calls (e.g. on one event loop).
  */
@@ -281,6 +281,15 @@ public final class SecAggClient {
     requirePhase(Phase.MASKED, "consistency check");
     requireRound(check.round(), "consistency check");
     phase = Phase.DONE;
+    try {
+      return sign(check);
+    } catch (SecAggException | RuntimeException e) {
+      wipe(); // this site takes no further part in the round
+      throw e;
+    }
+  }
+
+  private ConsistencySignature sign(ConsistencyCheck check) throws SecAggException {
     boolean[] listed = new boolean[params.participants().size()];
     for (String id : check.survivors()) {
       int v = indexOf(id, "consistency check");
@@ -328,6 +337,15 @@ public final class SecAggClient {
     requirePhase(Phase.SIGNED, "unmask request");
     requireRound(request.round(), "unmask request");
     phase = Phase.DONE;
+    try {
+      return reveal(request);
+    } catch (SecAggException | RuntimeException e) {
+      wipe();
+      throw e;
+    }
+  }
+
+  private UnmaskShares reveal(UnmaskRequest request) throws SecAggException {
     int n = params.participants().size();
     byte[] status = new byte[n]; // 0 unlisted, 1 dropped, 2 survivor
     for (String id : request.dropped()) {
@@ -363,7 +381,8 @@ public final class SecAggClient {
     // saw it (the senders of the shares it received: the sites it masked with). Otherwise a
     // server that routed this site the shares of a few sites only could declare exactly those
     // dropped and others surviving, and collect both this site's b and the mask keys of every
-    // site it masked with, i.e. its input.
+    // site it masked with, i.e. its input. The survivors equal the list this site signed, which
+    // already passed the survivor half of these checks; they are repeated here as defence in depth.
     int survivors = 0;
     for (int v : group) {
       String id = params.participants().get(v);
@@ -463,6 +482,13 @@ public final class SecAggClient {
     for (byte[] b : cipherShared) {
       if (b != null) {
         Arrays.fill(b, (byte) 0);
+      }
+    }
+    for (byte[][] held : new byte[][][] {heldKeyShares, heldSeedShares}) {
+      for (byte[] b : held) {
+        if (b != null) {
+          Arrays.fill(b, (byte) 0);
+        }
       }
     }
     heldKeyShares = null;
