@@ -117,6 +117,29 @@ public final class NabEvaluation {
   private NabEvaluation() {}
 
   /**
+   * Every label window must hold a row of the file: one that holds none cannot be detected and
+   * would be scored as a miss, and usually means labels of another series or another time zone.
+   */
+  private static void requireRowsIn(Path file, long[] times, List<TimeWindow> windows) throws TelemetryFormatException {
+    for (int w = 0; w < windows.size(); w++) {
+      TimeWindow window = windows.get(w);
+      boolean covered = false;
+      for (long t : times) {
+        if (window.contains(t)) {
+          covered = true;
+          break;
+        }
+      }
+      if (!covered) {
+        throw new TelemetryFormatException(file, 0, 0, "label window " + (w + 1) + " ["
+            + java.time.Instant.ofEpochMilli(window.startMillis()) + ", " + java.time.Instant.ofEpochMilli(window.endMillis())
+            + "] holds no row of the file (rows span " + java.time.Instant.ofEpochMilli(times[0]) + " to "
+            + java.time.Instant.ofEpochMilli(times[times.length - 1]) + "): are the windows for another series?");
+      }
+    }
+  }
+
+  /**
    * Evaluates one file. {@code labelWindows} null means: take labels from the file's label column
    * and treat each maximal run of anomalous rows as one label window.
    */
@@ -129,6 +152,9 @@ public final class NabEvaluation {
       throw new TelemetryFormatException(file, 0, 0, "only " + n + " rows: too short to evaluate");
     }
     List<TimeWindow> windows = labelWindows != null ? labelWindows : s.labelRuns();
+    if (labelWindows != null) {
+      requireRowsIn(file, s.times, labelWindows);
+    }
     NabScorer.Sweep sweep = scorer.sweep(s.times, windows);
     int probation = (int) Math.ceil(scorer.probationaryLength(n));
     double[] raw = new double[n];
