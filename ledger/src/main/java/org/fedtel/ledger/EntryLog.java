@@ -25,7 +25,7 @@ final class EntryLog {
 
   /** Called for each complete, checksummed record in order. */
   interface Visitor {
-    void entry(long index, long offset, byte[] bytes) throws LedgerException;
+    void entry(long index, long offset, byte[] bytes) throws IOException, LedgerException;
   }
 
   /**
@@ -57,6 +57,15 @@ final class EntryLog {
    * the result); a bad record with data after it is corruption and throws, naming the entry.
    */
   static Scan scan(Path file, Visitor visitor) throws IOException, LedgerException {
+    return scan(file, visitor, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@link #scan(Path, Visitor)} of the first {@code maxEntries} records only: each of them is judged
+   * exactly as in the whole scan (whether a bad one is a torn tail depends on what follows it in the
+   * file, not on the limit). Stopped at the limit, the result has no torn tail.
+   */
+  static Scan scan(Path file, Visitor visitor, long maxEntries) throws IOException, LedgerException {
     long length = Files.size(file);
     try (InputStream raw = Files.newInputStream(file)) {
       Records in = new Records(raw);
@@ -73,7 +82,7 @@ final class EntryLog {
       byte[] lengthBytes = new byte[4];
       long pos = MAGIC.length;
       long index = 0;
-      while (pos < length) {
+      while (pos < length && index < maxEntries) {
         long left = length - pos;
         if (left < 8) {
           return new Scan(index, pos, length, left + " bytes after the last complete entry, too few for a record");

@@ -91,7 +91,7 @@ public final class Ledger implements AutoCloseable {
     Acknowledged acked = acknowledged();
     // A crash before the genesis entry was durable leaves at most a header and a torn record.
     boolean fresh = !Files.exists(file) || Files.size(file) <= EntryLog.MAGIC.length
-        || EntryLog.scan(file, (i, o, b) -> { }).entries() == 0;
+        || EntryLog.scan(file, (i, o, b) -> { }, 1).entries() == 0;
     if (fresh && acked.entries() > 0) {
       throw new CorruptLedgerException(0, "the entries file holds no complete genesis entry but "
           + acked.entries() + " entries were acknowledged (" + acked.why() + ")");
@@ -110,14 +110,19 @@ public final class Ledger implements AutoCloseable {
       commit(0);
       return;
     }
-    List<byte[]> leaves = new ArrayList<>();
     EntryLog.Scan scan;
+    StoredHashes stored;
     try {
+      // The stored node hashes are checked against the entries as they are read, so that no leaf
+      // need be kept but those from the first entry whose hashes must be rebuilt.
+      long synced = readSyncedHashes();
+      stored = new StoredHashes(hashes, Math.min(leavesWithin(hashes.count(), hashes.count()), synced));
       scan = EntryLog.scan(file, (index, offset, bytes) -> {
         byte[] leaf = MerkleTree.leafHash(bytes);
-        loadEntry(index, bytes, leaves.isEmpty() ? null : leaves.get(leaves.size() - 1));
+        loadEntry(index, bytes, lastLeaf);
         recordOffset(index, offset);
-        leaves.add(leaf);
+        stored.leaf(index, leaf);
+        lastLeaf = leaf;
       });
       if (scan.entries() == 0) {
         throw new CorruptLedgerException(0, "the genesis entry is missing");
@@ -147,8 +152,7 @@ public final class Ledger implements AutoCloseable {
     size = scan.entries();
     durable = size;
     logEnd = scan.goodLength();
-    lastLeaf = leaves.get(leaves.size() - 1);
-    long rebuilt = repairHashes(leaves);
+    long rebuilt = repairHashes(stored);
     tree = new MerkleTree(hashes, size);
     recovery = new Recovery(size, cut, scan.tornTail(), rebuilt);
   }
@@ -252,30 +256,26 @@ public final class Ledger implements AutoCloseable {
     return new Acknowledged(synced, HASHES_SYNCED + " records " + synced + " entries");
   }
 
-  private long repairHashes(List<byte[]> leaves) throws IOException {
+  /**
+   * Makes {@code hashes.bin} hold exactly the node hashes of the {@link #size} entries: those the
+   * scan vouched for stay, the rest (never synced, or from the first that disagrees with the
+   * entries) are rebuilt from the leaves {@code stored} kept. Returns how many entries were rebuilt.
+   */
+  private long repairHashes(StoredHashes stored) throws IOException {
     long expected = HashStore.countFor(size);
     long have = hashes.count();
     long synced = readSyncedHashes();
-    // Hashes past the last synced size were never fsynced: after a power loss they may be garbage.
-    long candidate = Math.min(Math.min(leavesWithin(have), synced), size);
-    // The synced ones are checked too, every one against the entries: hashes.bin is a cache, and a
-    // damaged hash would otherwise be signed into a checkpoint root and served in proofs.
-    long checkStart = System.nanoTime();
-    long firstWrong = firstWrongHash(leaves, candidate);
-    LOG.debug("ledger {}: checked {} stored node hashes against the entries in {} ms", dir,
-        HashStore.countFor(candidate), (System.nanoTime() - checkStart) / 1_000_000);
-    long keep = Math.min(leavesWithin(firstWrong), candidate);
+    long keep = stored.firstUnchecked(size);
     if (keep == size && have == expected && synced == size) {
       return 0;
     }
-    if (firstWrong < HashStore.countFor(candidate)) {
-      LOG.warn("ledger {}: stored node hash {} disagrees with the entries; rebuilding from entry {}",
-          dir, firstWrong, keep);
+    if (stored.wrong) {
+      LOG.warn("ledger {}: a stored node hash of entry {} disagrees with the entries; rebuilding from it", dir, keep);
     }
     hashes.truncate(HashStore.countFor(keep));
     MerkleTree t = new MerkleTree(hashes, keep);
-    for (long i = keep; i < size; i++) {
-      t.appendLeafHash(leaves.get((int) i));
+    for (byte[] leaf : stored.leaves) {
+      t.appendLeafHash(leaf);
     }
     syncHashes(size);
     if (size - keep > 0) {
@@ -284,10 +284,10 @@ public final class Ledger implements AutoCloseable {
     return size - keep;
   }
 
-  /** The largest tree size whose node hashes fit in {@code hashCount} hashes (at most {@link #size}). */
-  private long leavesWithin(long hashCount) {
+  /** The largest tree size, at most {@code max}, whose node hashes fit in {@code hashCount} hashes. */
+  private static long leavesWithin(long hashCount, long max) {
     long lo = 0;
-    long hi = size;
+    long hi = max;
     while (lo < hi) {
       long mid = (lo + hi + 1) >>> 1;
       if (HashStore.countFor(mid) <= hashCount) {
@@ -300,32 +300,60 @@ public final class Ledger implements AutoCloseable {
   }
 
   /**
-   * Recomputes the node hashes of the first {@code n} entries in store order (as
-   * {@link MerkleTree#appendLeafHash} writes them) and returns the position of the first stored hash
-   * that differs, or {@code countFor(n)} when all agree. One SHA-256 per node and a sequential read.
+   * The stored node hashes of the first {@code limit} entries (those synced and present), compared
+   * with the entries' as the open scan reads them, in store order (as {@link MerkleTree#appendLeafHash}
+   * writes them: a leaf, then the nodes it completes). hashes.bin is a cache, and a damaged hash would
+   * otherwise be signed into a checkpoint root and served in proofs, so every synced one is checked.
+   * From the first entry that is past the limit or disagrees, the leaves are kept for the rebuild.
    */
-  private long firstWrongHash(List<byte[]> leaves, long n) throws IOException {
-    MessageDigest md = MerkleTree.newSha256();
-    byte[][] edge = new byte[64][]; // edge[level]: the last complete subtree of that level
-    FileHashStore.Reader stored = hashes.reader(HashStore.countFor(n));
-    long pos = 0;
-    for (long i = 0; i < n; i++) {
-      byte[] h = leaves.get((int) i);
-      if (!stored.nextEquals(h)) {
-        return pos;
+  private static final class StoredHashes {
+    private final long limit;
+    private final FileHashStore.Reader reader;
+    private final MessageDigest md = MerkleTree.newSha256();
+    /** edge[level]: the last complete subtree of that level among the entries compared so far. */
+    private final byte[][] edge = new byte[64][];
+    /** The first entry not vouched for (−1 while every entry so far matched). */
+    private long firstUnchecked = -1;
+    /** Whether that entry's stored hashes disagree with the entries (rather than being past the limit). */
+    boolean wrong;
+    final List<byte[]> leaves = new ArrayList<>();
+
+    StoredHashes(FileHashStore hashes, long limit) {
+      this.limit = limit;
+      this.reader = hashes.reader(HashStore.countFor(limit));
+    }
+
+    void leaf(long index, byte[] leaf) throws IOException {
+      if (firstUnchecked < 0) {
+        if (index < limit && matches(index, leaf)) {
+          return;
+        }
+        firstUnchecked = index;
+        wrong = index < limit;
       }
-      pos++;
+      leaves.add(leaf);
+    }
+
+    /** The first entry whose hashes must be rebuilt, of {@code size} scanned. */
+    long firstUnchecked(long size) {
+      return firstUnchecked < 0 ? size : firstUnchecked;
+    }
+
+    private boolean matches(long i, byte[] leaf) throws IOException {
+      if (!reader.nextEquals(leaf)) {
+        return false;
+      }
+      byte[] h = leaf;
       int level = 0;
       for (; ((i >>> level) & 1) == 1; level++) {
         h = MerkleTree.nodeHash(md, edge[level], h);
-        if (!stored.nextEquals(h)) {
-          return pos;
+        if (!reader.nextEquals(h)) {
+          return false;
         }
-        pos++;
       }
       edge[level] = h;
+      return true;
     }
-    return pos;
   }
 
   private long readSyncedHashes() {

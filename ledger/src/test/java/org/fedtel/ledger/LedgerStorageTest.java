@@ -230,6 +230,26 @@ class LedgerStorageTest {
     }
   }
 
+  /**
+   * Open decides whether a ledger is new from its first record alone (not a scan of the whole
+   * file): a damaged genesis record with entries after it is damage, never an empty ledger to be
+   * started afresh over the old entries.
+   */
+  @Test
+  void aDamagedGenesisRecordIsAnErrorNotAFreshLedger() throws Exception {
+    try (Ledger l = open()) {
+      for (int i = 1; i <= 3; i++) {
+        l.append(aborted(i));
+      }
+    }
+    long length = Files.size(dir.resolve(EntryLog.FILE));
+    flipBit(dir.resolve(EntryLog.FILE), LedgerFiles.offsetOf(dir, 0) + 10);
+    CorruptLedgerException e = assertThrows(CorruptLedgerException.class, this::open);
+    assertEquals(0, e.entryIndex());
+    assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    assertEquals(length, Files.size(dir.resolve(EntryLog.FILE)), "nothing was cut or rewritten");
+  }
+
   @Test
   void damageBeforeTheTailIsATypedErrorNamingTheEntry() throws Exception {
     try (Ledger l = open()) {
