@@ -54,6 +54,8 @@ public final class SecAggClient {
   private byte[][] peerMaskPublic;
   /** Certified signing keys of the group members in the key list, by participant index. */
   private VerifyingKey[] peerSigning;
+  /** SHA-256 of the key list as this site received it ({@link #keyListDigest}): unique to this run. */
+  private byte[] keyListDigest;
   /** U3 as this site signed it: survivors[v] for every participant v listed. */
   private boolean[] signedSurvivors;
   /** X25519(c_sk, c_pk_v) per group member, computed once for sealing and again needed to open. */
@@ -112,6 +114,8 @@ public final class SecAggClient {
     Set<String> seenKeys = new HashSet<>();
     boolean[] listed = new boolean[n];
     VerifyingKey[] signing = new VerifyingKey[n];
+    byte[][] listedCipher = new byte[n][];
+    byte[][] listedMask = new byte[n][];
     for (SiteKeys sk : keys.sites()) {
       int v = indexOf(sk.siteId(), "key list");
       if (listed[v]) {
@@ -119,14 +123,16 @@ public final class SecAggClient {
             "key list: site '" + sk.siteId() + "' listed twice");
       }
       listed[v] = true;
-      if (!inGroup(v)) {
-        continue; // SecAgg+: only neighbours' keys are used, so only theirs are checked.
-      }
       byte[] c = sk.cipherPublicKey();
       byte[] s = sk.maskPublicKey();
       if (c.length != KeyAgreement.KEY_LENGTH || s.length != KeyAgreement.KEY_LENGTH) {
         throw new SecAggException(Reason.MALFORMED,
             "key list: site '" + sk.siteId() + "' has public keys that are not 32 bytes");
+      }
+      listedCipher[v] = c;
+      listedMask[v] = s;
+      if (!inGroup(v)) {
+        continue; // SecAgg+: only neighbours' keys are used, so only theirs are checked further.
       }
       if (!seenKeys.add(Arrays.toString(c)) || !seenKeys.add(Arrays.toString(s))) {
         throw new SecAggException(Reason.MALFORMED,
@@ -186,6 +192,7 @@ public final class SecAggClient {
     peerCipherPublic = cpk;
     peerMaskPublic = spk;
     peerSigning = signing;
+    keyListDigest = keyListDigest(params.participants(), listedCipher, listedMask);
     phase = Phase.SHARED;
     return new EncryptedShares(params.round(), out);
   }
@@ -316,7 +323,8 @@ public final class SecAggClient {
       throw new SecAggException(Reason.TOO_FEW_SURVIVORS, "consistency check: " + survivors
           + " survivors among the sites this site holds shares of, threshold is " + params.threshold());
     }
-    byte[] signature = signingKey.sign(consistencyTranscript(params.round(), params.participants(), listed));
+    byte[] signature = signingKey.sign(consistencyTranscript(params.round(), keyListDigest, params.participants(),
+        listed));
     signedSurvivors = listed;
     phase = Phase.SIGNED;
     return new ConsistencySignature(params.round(), signature);
@@ -429,7 +437,7 @@ public final class SecAggClient {
    * Signatures from outside the share group are not counted (SecAgg+: their keys were not checked).
    */
   private void checkConsistencySignatures(List<SurvivorSignature> signatures) throws SecAggException {
-    byte[] transcript = consistencyTranscript(params.round(), params.participants(), signedSurvivors);
+    byte[] transcript = consistencyTranscript(params.round(), keyListDigest, params.participants(), signedSurvivors);
     boolean[] seen = new boolean[params.participants().size()];
     int valid = 0;
     for (SurvivorSignature s : signatures) {
@@ -460,10 +468,18 @@ public final class SecAggClient {
     }
   }
 
-  /** What a site signs in round 3: the round and U3 (the listed participants, in participant order). */
-  static byte[] consistencyTranscript(long round, List<String> participants, boolean[] survivors) {
+  /**
+   * What a site signs in round 3: the round, the digest of the key list it received and U3 (the
+   * listed participants, in participant order). The key list holds every site's fresh keys of this
+   * run, the signer's and the verifier's own among them, so a signature made in another run of the
+   * same round number (a coordinator that restarts a round, or runs it twice) never verifies in this
+   * one; and sites shown different key lists cannot count each other's signatures.
+   */
+  static byte[] consistencyTranscript(long round, byte[] keyListDigest, List<String> participants,
+      boolean[] survivors) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     out.writeBytes(Kdf.context("consistency-check", round, "", ""));
+    out.writeBytes(keyListDigest);
     for (int v = 0; v < participants.size(); v++) {
       if (survivors[v]) {
         byte[] id = participants.get(v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -473,6 +489,31 @@ public final class SecAggClient {
       }
     }
     return out.toByteArray();
+  }
+
+  /**
+   * SHA-256 over the listed participants in participant order, each as len‖id ‖ c_pk ‖ s_pk (keys of
+   * 32 bytes; {@code cipher[v]} null where v is not listed).
+   */
+  static byte[] keyListDigest(List<String> participants, byte[][] cipher, byte[][] mask) {
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+    for (int v = 0; v < participants.size(); v++) {
+      if (cipher[v] == null) {
+        continue;
+      }
+      byte[] id = participants.get(v).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      md.update((byte) (id.length >>> 8));
+      md.update((byte) id.length);
+      md.update(id);
+      md.update(cipher[v]);
+      md.update(mask[v]);
+    }
+    return md.digest();
   }
 
   private void wipe() {

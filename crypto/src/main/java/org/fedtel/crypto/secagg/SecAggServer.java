@@ -46,6 +46,8 @@ public final class SecAggServer {
   /** Consistency signatures over U3 by participant index (U4: the sites that signed). */
   private final byte[][] signatures;
   private byte[] consistencyTranscript;
+  /** Digest of the key list sent to the sites ({@link SecAggClient#keyListDigest}). */
+  private byte[] keyListDigest;
   /** Revealed shares by owner: holder indices and share bytes, in arrival order. */
   private final List<List<Held>> revealed;
 
@@ -122,6 +124,15 @@ public final class SecAggServer {
       }
     }
     requireAtLeast(list.size(), "advertised keys");
+    byte[][] cipher = new byte[n][];
+    byte[][] mask = new byte[n][];
+    for (int v = 0; v < n; v++) {
+      if (keys[v] != null) {
+        cipher[v] = keys[v].cipherPublicKey();
+        mask[v] = keys[v].maskPublicKey();
+      }
+    }
+    keyListDigest = SecAggClient.keyListDigest(params.participants(), cipher, mask);
     return new KeyList(params.round(), list);
   }
 
@@ -233,7 +244,8 @@ public final class SecAggServer {
   public ConsistencyCheck consistencyCheck() throws SecAggException {
     close(Phase.MASK, Phase.CHECK);
     requireAtLeast(count(masked), "masked inputs");
-    consistencyTranscript = SecAggClient.consistencyTranscript(params.round(), params.participants(), masked);
+    consistencyTranscript = SecAggClient.consistencyTranscript(params.round(), keyListDigest, params.participants(),
+        masked);
     return new ConsistencyCheck(params.round(), sites(false));
   }
 

@@ -39,6 +39,20 @@ class ConsistencyCheckTest {
     return c;
   }
 
+  /** What a site of {@code s} signs for {@code survivors} in {@code round}, with the key list it received. */
+  static byte[] transcript(Stage s, long round, boolean[] survivors) {
+    int n = s.params.participants().size();
+    byte[][] cipher = new byte[n][];
+    byte[][] mask = new byte[n][];
+    for (SiteKeys k : s.keys.sites()) {
+      int v = s.params.participants().indexOf(k.siteId());
+      cipher[v] = k.cipherPublicKey();
+      mask[v] = k.maskPublicKey();
+    }
+    return SecAggClient.consistencyTranscript(round, SecAggClient.keyListDigest(s.params.participants(), cipher, mask),
+        s.params.participants(), survivors);
+  }
+
   private static List<String> without(List<String> ids, String... out) {
     List<String> l = new ArrayList<>(ids);
     l.removeAll(List.of(out));
@@ -61,12 +75,12 @@ class ConsistencyCheckTest {
     assertEquals(R, sig.round());
     boolean[] all = {true, true, true, true, true};
     s.federation.signing.get("site-2").verifyingKey()
-        .verify(SecAggClient.consistencyTranscript(R, ALL, all), sig.signature());
+        .verify(transcript(s, R, all), sig.signature());
     boolean[] four = {true, true, true, true, false};
     assertThrows(java.security.SignatureException.class, () -> s.federation.signing.get("site-2")
-        .verifyingKey().verify(SecAggClient.consistencyTranscript(R, ALL, four), sig.signature()));
+        .verifyingKey().verify(transcript(s, R, four), sig.signature()));
     assertThrows(java.security.SignatureException.class, () -> s.federation.signing.get("site-2")
-        .verifyingKey().verify(SecAggClient.consistencyTranscript(R + 1, ALL, all), sig.signature()));
+        .verifyingKey().verify(transcript(s, R + 1, all), sig.signature()));
   }
 
   @Test
@@ -273,7 +287,7 @@ class ConsistencyCheckTest {
     SigningKey k4 = s.federation.signing.get("site-4");
     boolean[] u3 = {true, true, true, true, false};
     List<SurvivorSignature> sigs = new ArrayList<>(server.signaturesOver(four));
-    sigs.add(new SurvivorSignature("site-4", k4.sign(SecAggClient.consistencyTranscript(R, ALL, u3))));
+    sigs.add(new SurvivorSignature("site-4", k4.sign(transcript(s, R, u3))));
     expect(Reason.MALFORMED, "carries a signature of 'site-4', which is not a survivor",
         () -> s.clients.get("site-0").unmask(new UnmaskRequest(R, List.of("site-4"), four, sigs)));
     // Control: without it the request is answered.
@@ -314,7 +328,7 @@ class ConsistencyCheckTest {
     SecAggServer srv = s.server;
     SigningKey k0 = s.federation.signing.get("site-0");
     boolean[] u3 = {true, true, true, true, false};
-    byte[] good0 = k0.sign(SecAggClient.consistencyTranscript(R, ALL, u3));
+    byte[] good0 = k0.sign(transcript(s, R, u3));
     expect(Reason.OUT_OF_PHASE, "consistency signature from 'site-0' arrived in phase MASK",
         () -> srv.receiveConsistencySignature("site-0", new ConsistencySignature(R, good0)));
     ConsistencyCheck check = srv.consistencyCheck();
@@ -325,7 +339,7 @@ class ConsistencyCheckTest {
         () -> srv.receiveConsistencySignature("site-0", new ConsistencySignature(R + 1, sig0.signature())));
     expect(Reason.UNKNOWN_SITE, "'mallory' is not a participant",
         () -> srv.receiveConsistencySignature("mallory", sig0));
-    byte[] by4 = s.federation.signing.get("site-4").sign(SecAggClient.consistencyTranscript(R, ALL, u3));
+    byte[] by4 = s.federation.signing.get("site-4").sign(transcript(s, R, u3));
     expect(Reason.UNKNOWN_SITE, "site 'site-4' sent a consistency signature but is not a survivor",
         () -> srv.receiveConsistencySignature("site-4", new ConsistencySignature(R, by4)));
     expect(Reason.BAD_SIGNATURE, "consistency signature of site 'site-0'",
@@ -334,7 +348,7 @@ class ConsistencyCheckTest {
     expect(Reason.BAD_SIGNATURE, "consistency signature of site 'site-1'",
         () -> srv.receiveConsistencySignature("site-1", sig0));
     // Site-0's signature over another list (all five sites).
-    byte[] overAll = k0.sign(SecAggClient.consistencyTranscript(R, ALL, new boolean[] {true, true, true, true, true}));
+    byte[] overAll = k0.sign(transcript(s, R, new boolean[] {true, true, true, true, true}));
     expect(Reason.BAD_SIGNATURE, "consistency signature of site 'site-0'",
         () -> srv.receiveConsistencySignature("site-0", new ConsistencySignature(R, overAll)));
     expect(Reason.BAD_SIGNATURE, "consistency signature of site 'site-0'",

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.fedtel.crypto.secagg.SecAggException.Reason;
 import org.junit.jupiter.api.Test;
 
@@ -395,6 +397,82 @@ class MaliciousServerTest {
 
     int size() {
       return size;
+    }
+  }
+
+  /**
+   * A coordinator that runs the same round number more than once (it can: a site that reconnects
+   * gets a fresh session) harvests consistency signatures in earlier runs over lists of its choice,
+   * then relays them in a later run so that every list of its split view carries t signatures
+   * (found in review; before the fix this recovered the victim's input). The signed transcript holds
+   * the digest of the run's key list, whose keys are fresh in every run, so no harvested signature
+   * verifies, the sites refuse, and the input stays hidden.
+   */
+  @Test
+  void signaturesHarvestedInAnotherRunOfTheSameRoundDoNotVerify() throws Exception {
+    Stage s = victimMaskingWithSites1And2(14);
+    List<String> a = List.of("site-0", "site-1", "site-2");
+    List<String> b = List.of("site-0", "site-1", "site-3", "site-4");
+    List<String> c = List.of("site-0", "site-2", "site-3", "site-4");
+    List<String> d = List.of("site-0", "site-3", "site-4");
+    Map<List<String>, Map<String, byte[]>> harvested = new LinkedHashMap<>();
+    harvest(s, 1001, Map.of("site-1", a, "site-2", a, "site-3", b, "site-4", b, "site-0", d), harvested);
+    harvest(s, 1002, Map.of("site-3", c, "site-4", c), harvested);
+    Map<String, List<String>> shown = Map.of("site-0", a, "site-1", b, "site-2", c, "site-3", d, "site-4", d);
+    Adversary server = new Adversary(s);
+    for (var e : shown.entrySet()) {
+      assertNull(server.show(e.getKey(), e.getValue()), e.getKey() + " signs the list it is shown");
+    }
+    int refused = 0;
+    for (var e : shown.entrySet()) {
+      List<String> list = e.getValue();
+      List<SurvivorSignature> relay = new ArrayList<>(server.signaturesOver(list));
+      for (var h : harvested.getOrDefault(list, Map.of()).entrySet()) {
+        relay.add(new SurvivorSignature(h.getKey(), h.getValue()));
+      }
+      UnmaskRequest honestShape = server.request(e.getKey(), list);
+      SecAggException r = server.refusal(e.getKey(),
+          new UnmaskRequest(honestShape.round(), honestShape.dropped(), list, relay));
+      if (r != null) {
+        refused++;
+        assertTrue(r.reason() == Reason.BAD_SIGNATURE || r.reason() == Reason.DUPLICATE_SITE
+            || r.reason() == Reason.REFUSED, e.getKey() + ": " + r);
+      }
+    }
+    assertEquals(5, refused, "every site refuses a request that relies on signatures from another run");
+    assertNull(server.input("site-0", List.of("site-1", "site-2")));
+    // The harvested signatures are real ones, over the same round and list: only the run differs.
+    assertTrue(harvested.get(d).size() == 1 && harvested.get(b).size() == 2 && harvested.get(a).size() == 2);
+  }
+
+  /**
+   * Another run of round 1 with the same sites and signing keys (fresh per-run randomness, as after
+   * a reconnect), aborted after the sites signed the lists {@code show} gives them.
+   */
+  private static void harvest(Stage attack, long seed, Map<String, List<String>> show,
+      Map<List<String>, Map<String, byte[]>> out) throws SecAggException {
+    SecAggParams p = attack.params;
+    SecAggServer server = new SecAggServer(p, attack.federation.peerKeys);
+    Map<String, SecAggClient> clients = new LinkedHashMap<>();
+    for (String id : p.participants()) {
+      SecAggClient cl = new SecAggClient(p, id, attack.federation.signing.get(id), attack.federation.peerKeys,
+          Federation.seeded(seed, "client:" + id));
+      clients.put(id, cl);
+      server.receiveAdvertisement(id, new byte[0], cl.advertiseKeys());
+    }
+    KeyList keys = server.keyList();
+    for (var e : clients.entrySet()) {
+      server.receiveShares(e.getKey(), e.getValue().shareKeys(keys));
+    }
+    Map<String, EncryptedShares> routed = server.routedShares();
+    long[][] inputs = Federation.inputs(p, seed);
+    int i = 0;
+    for (var e : clients.entrySet()) {
+      e.getValue().maskedInput(routed.get(e.getKey()), inputs[i++]);
+    }
+    for (var e : show.entrySet()) {
+      ConsistencySignature sig = clients.get(e.getKey()).consistencySignature(new ConsistencyCheck(p.round(), e.getValue()));
+      out.computeIfAbsent(e.getValue(), k -> new LinkedHashMap<>()).put(e.getKey(), sig.signature());
     }
   }
 
