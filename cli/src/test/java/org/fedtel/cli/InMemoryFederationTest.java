@@ -164,6 +164,8 @@ class InMemoryFederationTest {
     int target = Integer.MAX_VALUE;
     /** Applied to every envelope before the site sees it (a man in the middle, for tests). */
     java.util.function.UnaryOperator<Envelope> tamper = e -> e;
+    /** Whether a reply the coordinator refuses is dropped, as the network server does (it answers an Error), instead of failing the test. */
+    boolean dropRefused;
     /** Site replies that never reach the coordinator (site id, envelope), e.g. lost with a crashing coordinator. */
     java.util.function.BiPredicate<String, Envelope> lost = (site, e) -> false;
 
@@ -192,7 +194,13 @@ class InMemoryFederationTest {
           if (lost.test(o.siteId(), r)) {
             continue;
           }
-          toSites.addAll(coordinator.onEnvelope(o.siteId(), r));
+          try {
+            toSites.addAll(coordinator.onEnvelope(o.siteId(), r));
+          } catch (RejectedMessageException refused) {
+            if (!dropRefused) {
+              throw refused;
+            }
+          }
         }
       }
     }
@@ -428,6 +436,33 @@ class InMemoryFederationTest {
     c.connectAll();
     RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> c.runRounds(1));
     assertTrue(e.getMessage().contains("consistency signature of site"), e.getMessage());
+  }
+
+  /**
+   * The same, with the refusal answered as the network server answers it: the round does not wait
+   * for the refused site, records why it left, commits with its masked input in the sum (the others
+   * sign and unmask), and the site takes the round's result although it never unmasked.
+   */
+  @Test
+  void aSiteWhoseSignatureIsRefusedIsLeftOutWithTheReasonAndStillTakesTheResult() throws Exception {
+    Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
+    c.dropRefused = true;
+    c.tamper = e -> e.hasConsistencyCheck() && c.seenBySites.stream()
+        .filter(Envelope::hasConsistencyCheck).count() == 1
+        ? e.toBuilder().setConsistencyCheck(e.getConsistencyCheck().toBuilder().clearSurvivors()
+            .addAllSurvivors(e.getConsistencyCheck().getSurvivorsList().subList(0, 3))).build()
+        : e;
+    c.connectAll();
+    c.runRounds(1);
+    RoundSummary s = c.coordinator.history().get(0);
+    assertTrue(s.committed(), s.reason());
+    assertEquals(List.of("site-0", "site-1", "site-2", "site-3"), s.survivors());
+    assertTrue(s.failures().stream().anyMatch(f -> f.siteId().equals("site-0")
+        && f.reason().startsWith("consistency signature refused")), s.failures().toString());
+    assertTrue(s.failures().stream().noneMatch(f -> f.reason().contains("deadline")), s.failures().toString());
+    c.target = Integer.MAX_VALUE;
+    c.pump();
+    assertEquals(1, c.sites.get("site-0").lastRound(), "site-0's input is in the sum: it takes the result");
   }
 
   @Test

@@ -483,7 +483,15 @@ final class Round {
       }
       case CHECK -> {
         expect(e, e.hasConsistencySignature(), "ConsistencySignature");
-        secagg.signature(siteId, e.getConsistencySignature());
+        try {
+          secagg.signature(siteId, e.getConsistencySignature());
+        } catch (RejectedMessageException ex) {
+          // A site signs once: a refused signature is final. Leave it out now, with the reason, instead
+          // of waiting for it until the deadline (its masked input stays in the sum).
+          waiting.remove(siteId);
+          failures.add(new SiteFailure(siteId, "consistency signature refused: " + ex.getMessage()));
+          throw ex;
+        }
       }
       case UNMASK -> {
         expect(e, e.hasUnmaskShares(), "UnmaskShares");

@@ -25,6 +25,8 @@ public final class DataUseAccount {
   private final TreeMap<Long, SampledGaussian> charges = new TreeMap<>();
   private final Set<Long> unconfirmed = new TreeSet<>();
   private final Set<Long> unrecorded = new HashSet<>();
+  /** The highest round in which a session of this agent released a masked input, charged or not. */
+  private long highestReleased;
 
   /** A charge from the site's durable state, whose outcome this process has not seen. */
   public synchronized void restore(long round, SampledGaussian charge) {
@@ -44,6 +46,24 @@ public final class DataUseAccount {
   /** The highest round charged, restored or live; 0 if none. */
   synchronized long highestCharged() {
     return charges.isEmpty() ? 0 : charges.lastKey();
+  }
+
+  /**
+   * A session is about to release a masked input in {@code round}, charged or not (privacy mode none).
+   * Secure aggregation hides one input only among the others of the same run: a coordinator that
+   * ran a round twice with the same input and different survivors would learn it from the difference
+   * of the two sums, so no round is released twice, whatever its mode.
+   */
+  synchronized void released(long round) {
+    if (round <= highestReleased) {
+      throw new IllegalStateException("round " + round + " comes after a masked input released in round " + highestReleased);
+    }
+    highestReleased = round;
+  }
+
+  /** The highest round in which a masked input was released in this process; 0 if none. */
+  synchronized long highestReleased() {
+    return highestReleased;
   }
 
   /** The round's result arrived: the coordinator recorded this site's data use before committing. */

@@ -242,6 +242,13 @@ public final class SiteSession {
       throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round + " but this site already charged round "
           + charged);
     }
+    // Uncharged rounds too (privacy mode none), across this agent's connections: a round run twice
+    // with the same input and other survivors would give away the input as a difference of sums.
+    long released = account.highestReleased();
+    if (round <= released) {
+      throw new RejectedMessageException(Reason.WRONG_ROUND, "RoundStart for round " + round
+          + " but this site already released a masked input in round " + released);
+    }
     RoundStart rs = e.getRoundStart();
     if (rs.getParametersCount() == 0) {
       throw new RejectedMessageException(Reason.BAD_CONTENT, "RoundStart of round " + round + " has no parameters");
@@ -521,7 +528,11 @@ public final class SiteSession {
         return List.of(reply);
       }
       case ROUND_RESULT -> {
-        requirePhase(4, e);
+        // From the masked input on: a site whose input is in the sum takes the result even if it did
+        // not sign or unmask in time (the others' shares carried the round).
+        if (active.phase < 2) {
+          requirePhase(4, e);
+        }
         checkModel(e.getRoundResult());
         RoundResult result = e.getRoundResult();
         if (result.getParametersCount() > 0) {
@@ -724,6 +735,7 @@ public final class SiteSession {
    * which keeps its account equal to what the ledger can recompute.
    */
   private void spend() {
+    account.released(active.round);
     if (active.charge != null) {
       // The account first: it refuses a round charged already (by a session on an earlier connection
       // that accepted the same round concurrently), before the budget counts it twice.

@@ -182,6 +182,32 @@ class SiteSessionRoundChecksTest {
     }
   }
 
+  /**
+   * An uncharged round (privacy mode none) is not run twice either, on a later connection of the same
+   * agent: the same input masked again among other survivors would be the difference of two sums.
+   */
+  @Test
+  void anUnprotectedRoundReleasedOnAnEarlierConnectionIsNotRunAgain() throws Exception {
+    DataUseAccount account = new DataUseAccount();
+    SiteSession first = session(null).account(account);
+    assertTrue(decision(first.onEnvelope(start(5, unprotected()))).getAccepted());
+    assertEquals(2, toRelease(first, 5).size());
+    sequence = 0; // a new connection
+    SiteSession second = session(null).account(account);
+    RejectedMessageException replay = assertThrows(RejectedMessageException.class, () -> second.onEnvelope(start(5, unprotected())));
+    assertEquals(RejectedMessageException.Reason.WRONG_ROUND, replay.reason());
+    assertTrue(replay.getMessage().contains("already released a masked input in round 5"), replay.getMessage());
+    assertTrue(decision(second.onEnvelope(start(6, unprotected()))).getAccepted());
+    assertEquals(2, toRelease(second, 6).size());
+    // A round accepted but abandoned before anything was released may be run again.
+    sequence = 0;
+    SiteSession third = session(null).account(account);
+    assertTrue(decision(third.onEnvelope(start(7, unprotected()))).getAccepted());
+    sequence = 0;
+    SiteSession fourth = session(null).account(account);
+    assertTrue(decision(fourth.onEnvelope(start(7, unprotected()))).getAccepted());
+  }
+
   @Test
   void aSecondChargeOfARoundIsAnError() {
     DataUseAccount account = new DataUseAccount();
