@@ -273,6 +273,7 @@ final class SiteCommand implements Callable<Integer> {
     for (SiteState.Charge c : state.charges()) {
       account.restore(c.round(), c.event());
     }
+    account.restoreReleased(state.highestReleased());
     AtomicReference<SiteSession> current = new AtomicReference<>();
     AtomicLong acceptedRound = new AtomicLong();
     System.out.printf(Locale.ROOT, "site %s: %d training windows of %d features; budget epsilon %.3g at delta %.1e; coordinator %s%n",
@@ -312,6 +313,11 @@ final class SiteCommand implements Callable<Integer> {
         @Override
         public void charged(long round, SampledGaussian charge) throws IOException {
           state.charged(round, charge);
+        }
+
+        @Override
+        public void released(long round) throws IOException {
+          state.released(round);
         }
 
         @Override

@@ -61,7 +61,12 @@ public final class DataUseAccount {
     highestReleased = round;
   }
 
-  /** The highest round in which a masked input was released in this process; 0 if none. */
+  /** An uncharged release from the site's durable state ({@code SiteState.highestReleased}). */
+  public synchronized void restoreReleased(long round) {
+    highestReleased = Math.max(highestReleased, round);
+  }
+
+  /** The highest round in which a masked input was released (restored or live); 0 if none. */
   synchronized long highestReleased() {
     return highestReleased;
   }

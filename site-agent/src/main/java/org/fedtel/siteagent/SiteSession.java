@@ -113,9 +113,19 @@ public final class SiteSession {
 
       @Override
       public void accepted(SignedNote checkpoint) {}
+
+      @Override
+      public void released(long round) {}
     };
 
     void charged(long round, SampledGaussian charge) throws java.io.IOException;
+
+    /**
+     * The site is about to release a masked input in an uncharged round (privacy mode none); charged
+     * rounds are in {@link #charged}. Durable before it returns, so that a restarted agent does not
+     * run the round again.
+     */
+    void released(long round) throws java.io.IOException;
 
     void accepted(SignedNote checkpoint) throws java.io.IOException;
   }
@@ -736,6 +746,13 @@ public final class SiteSession {
    */
   private void spend() {
     account.released(active.round);
+    if (active.charge == null) {
+      try {
+        journal.released(active.round);
+      } catch (java.io.IOException ex) {
+        throw new IllegalStateException("site " + siteId + " cannot record its release in round " + active.round + ": " + ex.getMessage(), ex);
+      }
+    }
     if (active.charge != null) {
       // The account first: it refuses a round charged already (by a session on an earlier connection
       // that accepted the same round concurrently), before the budget counts it twice.

@@ -51,6 +51,10 @@ import org.slf4j.LoggerFactory;
  *       other data after it is corruption and an error naming the file and offset. The header is written once, by an atomic rename, so it is never torn.</li>
  *   <li>{@code checkpoint.note}: the last accepted signed checkpoint (C2SP signed note), replaced by
  *       write to a temporary file, fsync, atomic rename and directory fsync.</li>
+ *   <li>{@code released.round}: the highest uncharged round (privacy mode none) in which the site
+ *       released a masked input: i64 round, u32 CRC32C of it, replaced like the checkpoint before the
+ *       release. With the charged rounds of {@code charges.log} it tells a restarted agent which
+ *       round numbers it must not run again.</li>
  *   <li>{@code lock}: held while the state is open, so two agents cannot spend from one budget.</li>
  * </ul>
  *
@@ -60,6 +64,7 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SiteState.class);
   static final String CHARGES = "charges.log";
   static final String CHECKPOINT = "checkpoint.note";
+  static final String RELEASED = "released.round";
   static final String LOCK = "lock";
   static final byte[] MAGIC = "FTSITE01".getBytes(StandardCharsets.US_ASCII);
   static final int RECORD_BYTES = 36;
@@ -92,6 +97,7 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
   private Recovery recovery;
   private long end;
   private SignedNote checkpoint;
+  private long released;
   private boolean closed;
 
   private SiteState(Path dir, String siteId, FileChannel lockChannel, FileLock lock, FileChannel charges) {
@@ -146,6 +152,7 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
       SiteState state = new SiteState(dir, siteId, lockChannel, lock, charges);
       state.recovery = state.scanCharges(chargesFile);
       state.checkpoint = readCheckpoint(dir);
+      state.released = readReleased(dir);
       ok = true;
       return state;
     } finally {
@@ -238,6 +245,24 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
     return headerLength;
   }
 
+  private static long readReleased(Path dir) throws IOException, SiteStateException {
+    Files.deleteIfExists(dir.resolve(RELEASED + ".tmp"));
+    Path file = dir.resolve(RELEASED);
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    checkOwnerOnly(file, false);
+    byte[] b = Files.readAllBytes(file);
+    if (b.length != 12 || crc(b, 0, 8) != ByteBuffer.wrap(b, 8, 4).getInt()) {
+      throw new SiteStateException(file, 0, "damaged (" + b.length + " bytes; expected a round and its CRC32C, 12 bytes)");
+    }
+    long round = ByteBuffer.wrap(b, 0, 8).getLong();
+    if (round < 1) {
+      throw new SiteStateException(file, 0, "records round " + round + ", not a round number");
+    }
+    return round;
+  }
+
   private static SignedNote readCheckpoint(Path dir) throws IOException, SiteStateException {
     // A temporary file is a replacement whose rename never happened: the old checkpoint stands.
     Files.deleteIfExists(dir.resolve(CHECKPOINT + ".tmp"));
@@ -307,6 +332,24 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
     charges.force(true);
     end = pos;
     recorded.put(round, charge);
+  }
+
+  @Override
+  public synchronized void released(long round) throws IOException {
+    checkOpen();
+    if (round <= released) {
+      throw new IOException("round " + round + " is not after round " + released + ", already released");
+    }
+    ByteBuffer b = ByteBuffer.allocate(12);
+    b.putLong(round);
+    b.putInt(crc(b.array(), 0, 8));
+    writeAtomically(dir.resolve(RELEASED), b.array());
+    released = round;
+  }
+
+  /** The highest uncharged round recorded by {@link #released}; 0 if none. */
+  public synchronized long highestReleased() {
+    return released;
   }
 
   @Override

@@ -208,6 +208,38 @@ class SiteSessionRoundChecksTest {
     assertTrue(decision(fourth.onEnvelope(start(7, unprotected()))).getAccepted());
   }
 
+  /** After a restart too: the uncharged release is in the site's durable state. */
+  @Test
+  void anUnprotectedRoundReleasedBeforeARestartIsNotRunAgain() throws Exception {
+    Path state = dir.resolve("state-none");
+    try (SiteState st = SiteState.open(state, "site-1")) {
+      SiteSession first = session(null).journal(st).account(new DataUseAccount());
+      assertTrue(decision(first.onEnvelope(start(5, unprotected()))).getAccepted());
+      assertEquals(2, toRelease(first, 5).size());
+      assertEquals(5, st.highestReleased());
+    }
+    try (SiteState st = SiteState.open(state, "site-1")) {
+      assertEquals(5, st.highestReleased());
+      DataUseAccount restored = new DataUseAccount();
+      restored.restoreReleased(st.highestReleased());
+      sequence = 0;
+      SiteSession afterRestart = session(null).journal(st).account(restored);
+      RejectedMessageException replay = assertThrows(RejectedMessageException.class,
+          () -> afterRestart.onEnvelope(start(5, unprotected())));
+      assertTrue(replay.getMessage().contains("already released a masked input in round 5"), replay.getMessage());
+      assertTrue(decision(afterRestart.onEnvelope(start(6, unprotected()))).getAccepted());
+      assertEquals(2, toRelease(afterRestart, 6).size());
+      assertEquals(6, st.highestReleased());
+      java.io.IOException backwards = assertThrows(java.io.IOException.class, () -> st.released(6));
+      assertTrue(backwards.getMessage().contains("already released"), backwards.getMessage());
+    }
+    // A damaged record is an error naming the file, not a silent "nothing released".
+    java.nio.file.Files.write(state.resolve(SiteState.RELEASED), new byte[] {0, 0, 0, 0, 0, 0, 0, 6, 1, 2, 3, 4});
+    SiteStateException damaged = assertThrows(SiteStateException.class, () -> SiteState.open(state, "site-1"));
+    assertTrue(damaged.getMessage().contains(SiteState.RELEASED) && damaged.getMessage().contains("damaged"),
+        damaged.getMessage());
+  }
+
   @Test
   void aSecondChargeOfARoundIsAnError() {
     DataUseAccount account = new DataUseAccount();

@@ -335,6 +335,9 @@ class SiteStateTest {
 
       @Override
       public void accepted(SignedNote checkpoint) {}
+
+      @Override
+      public void released(long round) {}
     });
     session.onEnvelope(rounds.roundStart(1));
     session.onEnvelope(rounds.keyList(1));
