@@ -20,6 +20,8 @@ final class EntryLog {
   static final String FILE = "entries.log";
   static final byte[] MAGIC = "FTLEDG01".getBytes(StandardCharsets.US_ASCII);
   static final int MAX_ENTRY_BYTES = 16 << 20;
+  /** Bytes checksummed at most while looking for a complete record after a cut-off one. */
+  private static final long SEARCH_LIMIT = 1L << 30;
 
   private EntryLog() {}
 
@@ -95,6 +97,14 @@ final class EntryLog {
           throw new CorruptLedgerException(index, "record length field is damaged (" + (len & 0xffffffffL) + ")");
         }
         if (8L + len > left) {
+          // A torn append leaves a prefix of its records, never a complete record after an incomplete
+          // one; so a complete, checksummed record in what follows means the length field itself is
+          // damaged, and cutting here would drop acknowledged entries.
+          long later = completeRecordIn(in, left - 4, index);
+          if (later >= 0) {
+            throw new CorruptLedgerException(index, "record length field is damaged (" + len + " bytes, past the end"
+                + " of the file, yet a complete record follows " + (later + 4) + " bytes after it)");
+          }
           return new Scan(index, pos, length, "record of " + len + " bytes is cut off after " + (left - 4)
               + " bytes");
         }
@@ -123,6 +133,41 @@ final class EntryLog {
       }
       return new Scan(index, pos, length, null);
     }
+  }
+
+  /**
+   * The offset, in the next {@code n} bytes of {@code in} (fewer than 8 + {@link #MAX_ENTRY_BYTES}),
+   * of the first complete record (a length that fits, then as many bytes and their CRC32C), or −1.
+   */
+  private static long completeRecordIn(Records in, long n, long index) throws IOException, LedgerException {
+    byte[] rest = new byte[(int) n];
+    in.readFully(rest, rest.length);
+    CRC32C crc = new CRC32C();
+    long checked = 0;
+    for (int o = 0; o + 8 <= rest.length; o++) {
+      int len = ((rest[o] & 0xff) << 24) | ((rest[o + 1] & 0xff) << 16) | ((rest[o + 2] & 0xff) << 8) | (rest[o + 3] & 0xff);
+      if (len < 0 || len > MAX_ENTRY_BYTES || o + 8L + len > rest.length) {
+        continue;
+      }
+      int at = o + 4 + len;
+      int stored = ((rest[at] & 0xff) << 24) | ((rest[at + 1] & 0xff) << 16) | ((rest[at + 2] & 0xff) << 8) | (rest[at + 3] & 0xff);
+      if (len == 0 && stored == 0) {
+        continue; // zero fill, not a record
+      }
+      checked += 4 + len;
+      if (checked > SEARCH_LIMIT) {
+        // Crafted bytes can make every offset a candidate: rather than search without bound, refuse
+        // to cut (cutting would lose entries if the length field is what is damaged).
+        throw new CorruptLedgerException(index, "the last " + n + " bytes of the entries file cannot be told apart as a"
+            + " torn append or a damaged length field; not cutting them");
+      }
+      crc.reset();
+      crc.update(rest, o, 4 + len);
+      if ((int) crc.getValue() == stored) {
+        return o;
+      }
+    }
+    return -1;
   }
 
   /**

@@ -99,13 +99,18 @@ public final class Ledger implements AutoCloseable {
     this.log = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.hashes = new FileHashStore(dir.resolve(FileHashStore.FILE));
     if (fresh) {
+      long discarded = Math.max(0, log.size() - EntryLog.MAGIC.length);
+      if (discarded > 0) {
+        // A crash during the very first append: the genesis record never became durable.
+        LOG.warn("ledger {}: cut back {} bytes of an incomplete genesis record", dir, discarded);
+      }
       log.truncate(0);
       log.write(ByteBuffer.wrap(EntryLog.MAGIC), 0);
       log.force(true);
       hashes.truncate(0);
       logEnd = EntryLog.MAGIC.length;
       tree = new MerkleTree(hashes, 0);
-      recovery = new Recovery(0, 0, null, 0);
+      recovery = new Recovery(0, discarded, discarded > 0 ? "an incomplete genesis record of " + discarded + " bytes" : null, 0);
       appendLocked(Entry.newBuilder().setGenesis(genesis));
       commit(0);
       return;

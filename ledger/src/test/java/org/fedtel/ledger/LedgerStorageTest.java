@@ -161,6 +161,53 @@ class LedgerStorageTest {
     }
   }
 
+  /**
+   * After a crash (no checkpoint, no synced hashes: nothing shows which entries were acknowledged),
+   * a length field damaged so that its record seems to run past the end of the file is not a torn
+   * tail when complete records follow it: cutting there would drop acknowledged entries — for the
+   * genesis record, the whole ledger (found in review). A genuinely torn genesis append is still cut,
+   * and reported.
+   */
+  @Test
+  void aDamagedLengthFieldWithCompleteRecordsAfterItIsNotATornTail() throws Exception {
+    for (long entry : new long[] {0, 4, 9}) {
+      Path d = dir.resolve("len-" + entry);
+      try (Ledger l = Ledger.open(d, SyntheticLedger.genesis(7), SyntheticLedger.coordinatorKey(7), SyntheticLedger.steppingClock())) {
+        for (int i = 1; i <= 10; i++) {
+          l.append(aborted(i));
+        }
+      }
+      Files.delete(d.resolve(Ledger.HASHES_SYNCED)); // the state a crash leaves: nothing acknowledged on file
+      Path log = d.resolve(EntryLog.FILE);
+      long off = LedgerFiles.offsetOf(d, entry);
+      flipBit(log, off + 1); // +2^16 on the length: past the end of this small file, under the 16 MiB limit
+      byte[] before = Files.readAllBytes(log);
+      CorruptLedgerException e = assertThrows(CorruptLedgerException.class, () -> Ledger.open(d, SyntheticLedger.genesis(7), SyntheticLedger.coordinatorKey(7), SyntheticLedger.steppingClock()),
+          "entry " + entry);
+      assertEquals(entry, e.entryIndex());
+      assertTrue(e.getMessage().contains("length field is damaged") && e.getMessage().contains("a complete record follows"),
+          e.getMessage());
+      assertArrayEquals(before, Files.readAllBytes(log), "nothing was cut");
+    }
+    // Control: a crash during the very first append leaves part of the genesis record; open starts
+    // the ledger afresh and says what it cut.
+    Path torn = dir.resolve("torn-genesis");
+    Files.createDirectories(torn);
+    byte[] frame = EntryLog.frame(Entry.newBuilder().setIndex(0).setGenesis(SyntheticLedger.genesis(7)).build().toByteArray());
+    Files.write(torn.resolve(EntryLog.FILE), concat(EntryLog.MAGIC, java.util.Arrays.copyOf(frame, frame.length - 3)));
+    try (Ledger l = Ledger.open(torn, SyntheticLedger.genesis(7), SyntheticLedger.coordinatorKey(7), SyntheticLedger.steppingClock())) {
+      assertEquals(1, l.size());
+      assertEquals(frame.length - 3, l.recovery().bytesCut());
+      assertTrue(l.recovery().tornTail().contains("incomplete genesis record"), l.recovery().tornTail());
+    }
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   private static void flipBit(Path file, long position) throws Exception {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.seek(position);
