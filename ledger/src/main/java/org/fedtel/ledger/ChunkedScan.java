@@ -665,6 +665,12 @@ final class ChunkedScan {
           throw new CorruptLedgerException(index, "record length field is damaged (" + (len & 0xffffffffL) + ")");
         }
         if (8L + len > left) {
+          // As EntryLog.scan: with a complete record after it, the length field is damaged.
+          long later = EntryLog.firstCompleteRecord(readAt(pos + 4, (int) (left - 4)), index);
+          if (later >= 0) {
+            throw new CorruptLedgerException(index, "record length field is damaged (" + len + " bytes, past the end"
+                + " of the file, yet a complete record follows " + (later + 4) + " bytes after it)");
+          }
           chunk.end = new EntryLog.Scan(index, pos, length, "record of " + len + " bytes is cut off after "
               + (left - 4) + " bytes");
           return chunk;
@@ -774,6 +780,17 @@ final class ChunkedScan {
         limit += r;
         filePos += r;
       }
+    }
+
+    /** {@code n} bytes of the file from {@code from} (fewer than 8 + {@link EntryLog#MAX_ENTRY_BYTES}). */
+    private byte[] readAt(long from, int n) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(n);
+      while (b.hasRemaining()) {
+        if (channel.read(b, from + b.position()) < 0) {
+          throw new EOFException("entries file shrank while it was read");
+        }
+      }
+      return b.array();
     }
 
     /** Whether the file is zero from {@code from} to {@code length}. */

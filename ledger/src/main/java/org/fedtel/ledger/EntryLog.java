@@ -142,6 +142,15 @@ final class EntryLog {
   private static long completeRecordIn(Records in, long n, long index) throws IOException, LedgerException {
     byte[] rest = new byte[(int) n];
     in.readFully(rest, rest.length);
+    return firstCompleteRecord(rest, index);
+  }
+
+  /**
+   * The offset in {@code rest} of the first complete record in it, or −1 (for the record {@code
+   * index} that seemed to run past the end of the file; {@link ChunkedScan} asks the same).
+   */
+  static long firstCompleteRecord(byte[] rest, long index) throws CorruptLedgerException {
+    long n = rest.length;
     CRC32C crc = new CRC32C();
     long checked = 0;
     for (int o = 0; o + 8 <= rest.length; o++) {
