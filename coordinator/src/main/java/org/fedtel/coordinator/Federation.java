@@ -236,7 +236,10 @@ public final class Federation {
   /**
    * An envelope from the authenticated site {@code siteId}.
    *
-   * @throws RejectedMessageException if the envelope is not acceptable; the engine is unchanged
+   * @throws RejectedMessageException if the envelope is not acceptable; the engine is unchanged, except
+   *     that a site whose consistency signature is refused is left out of its round at once (it signs
+   *     once, so the refusal is final); the next {@link #onTick} moves the round on if it was the last
+   *     one awaited
    */
   public List<Outbound> onEnvelope(String siteId, Envelope envelope) throws RejectedMessageException {
     if (!envelope.getSenderId().equals(siteId)) {

@@ -56,7 +56,8 @@ public final class DataUseAccount {
    */
   synchronized void released(long round) {
     if (round <= highestReleased) {
-      throw new IllegalStateException("round " + round + " comes after a masked input released in round " + highestReleased);
+      throw new IllegalStateException("round " + round + " is not after round " + highestReleased
+          + ", in which a masked input was already released");
     }
     highestReleased = round;
   }

@@ -246,15 +246,25 @@ public final class SiteState implements SiteSession.Journal, AutoCloseable {
   }
 
   private static long readReleased(Path dir) throws IOException, SiteStateException {
-    Files.deleteIfExists(dir.resolve(RELEASED + ".tmp"));
+    Path tmp = dir.resolve(RELEASED + ".tmp");
+    if (Files.isDirectory(tmp)) {
+      throw new SiteStateException(tmp, -1, "is a directory, not a leftover temporary file");
+    }
+    Files.deleteIfExists(tmp);
     Path file = dir.resolve(RELEASED);
     if (!Files.exists(file)) {
       return 0;
     }
+    if (!Files.isRegularFile(file)) {
+      throw new SiteStateException(file, -1, "is not a regular file");
+    }
     checkOwnerOnly(file, false);
     byte[] b = Files.readAllBytes(file);
-    if (b.length != 12 || crc(b, 0, 8) != ByteBuffer.wrap(b, 8, 4).getInt()) {
-      throw new SiteStateException(file, 0, "damaged (" + b.length + " bytes; expected a round and its CRC32C, 12 bytes)");
+    if (b.length != 12) {
+      throw new SiteStateException(file, 0, "is " + b.length + " bytes, expected 12 (a round and its CRC32C): damaged");
+    }
+    if (crc(b, 0, 8) != ByteBuffer.wrap(b, 8, 4).getInt()) {
+      throw new SiteStateException(file, 8, "fails its CRC32C: damaged");
     }
     long round = ByteBuffer.wrap(b, 0, 8).getLong();
     if (round < 1) {

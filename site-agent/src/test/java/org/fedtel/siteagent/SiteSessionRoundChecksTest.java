@@ -236,8 +236,15 @@ class SiteSessionRoundChecksTest {
     // A damaged record is an error naming the file, not a silent "nothing released".
     java.nio.file.Files.write(state.resolve(SiteState.RELEASED), new byte[] {0, 0, 0, 0, 0, 0, 0, 6, 1, 2, 3, 4});
     SiteStateException damaged = assertThrows(SiteStateException.class, () -> SiteState.open(state, "site-1"));
-    assertTrue(damaged.getMessage().contains(SiteState.RELEASED) && damaged.getMessage().contains("damaged"),
+    assertTrue(damaged.getMessage().contains(SiteState.RELEASED) && damaged.getMessage().contains("fails its CRC32C"),
         damaged.getMessage());
+    java.nio.file.Files.write(state.resolve(SiteState.RELEASED), new byte[] {0, 0, 0, 6});
+    SiteStateException shortFile = assertThrows(SiteStateException.class, () -> SiteState.open(state, "site-1"));
+    assertTrue(shortFile.getMessage().contains("is 4 bytes, expected 12"), shortFile.getMessage());
+    java.nio.file.Files.delete(state.resolve(SiteState.RELEASED));
+    java.nio.file.Files.createDirectory(state.resolve(SiteState.RELEASED));
+    SiteStateException notAFile = assertThrows(SiteStateException.class, () -> SiteState.open(state, "site-1"));
+    assertTrue(notAFile.getMessage().contains("is not a regular file"), notAFile.getMessage());
   }
 
   @Test
