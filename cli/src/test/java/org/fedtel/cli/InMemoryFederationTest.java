@@ -421,6 +421,14 @@ class InMemoryFederationTest {
     assertEquals(0, c.coordinator.history().size());
   }
 
+  /** A man in the middle that drops the last survivor from the first ConsistencyCheck delivered (site-0's). */
+  private static java.util.function.UnaryOperator<Envelope> firstCheckWithoutTheLastSurvivor(Carrier c) {
+    return e -> e.hasConsistencyCheck() && c.seenBySites.stream().filter(Envelope::hasConsistencyCheck).count() == 1
+        ? e.toBuilder().setConsistencyCheck(e.getConsistencyCheck().toBuilder().clearSurvivors()
+            .addAllSurvivors(e.getConsistencyCheck().getSurvivorsList().subList(0, 3))).build()
+        : e;
+  }
+
   /**
    * A coordinator that shows one site a survivor list other than U3: the site's signature is over
    * the list it was shown, so the coordinator cannot use it as a signature over U3.
@@ -428,11 +436,7 @@ class InMemoryFederationTest {
   @Test
   void aSignatureOverAnotherSurvivorListIsRefusedByTheCoordinator() throws Exception {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
-    c.tamper = e -> e.hasConsistencyCheck() && c.seenBySites.stream()
-        .filter(Envelope::hasConsistencyCheck).count() == 1
-        ? e.toBuilder().setConsistencyCheck(e.getConsistencyCheck().toBuilder().clearSurvivors()
-            .addAllSurvivors(e.getConsistencyCheck().getSurvivorsList().subList(0, 3))).build()
-        : e;
+    c.tamper = firstCheckWithoutTheLastSurvivor(c);
     c.connectAll();
     RejectedMessageException e = assertThrows(RejectedMessageException.class, () -> c.runRounds(1));
     assertTrue(e.getMessage().contains("consistency signature of site"), e.getMessage());
@@ -447,11 +451,7 @@ class InMemoryFederationTest {
   void aSiteWhoseSignatureIsRefusedIsLeftOutWithTheReasonAndStillTakesTheResult() throws Exception {
     Carrier c = federation(settings(PrivacyMode.PRIVACY_MODE_NONE, 1), "fedavg", 10);
     c.dropRefused = true;
-    c.tamper = e -> e.hasConsistencyCheck() && c.seenBySites.stream()
-        .filter(Envelope::hasConsistencyCheck).count() == 1
-        ? e.toBuilder().setConsistencyCheck(e.getConsistencyCheck().toBuilder().clearSurvivors()
-            .addAllSurvivors(e.getConsistencyCheck().getSurvivorsList().subList(0, 3))).build()
-        : e;
+    c.tamper = firstCheckWithoutTheLastSurvivor(c);
     c.connectAll();
     c.runRounds(1);
     RoundSummary s = c.coordinator.history().get(0);
