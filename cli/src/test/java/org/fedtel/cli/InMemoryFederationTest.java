@@ -200,6 +200,7 @@ class InMemoryFederationTest {
             if (!dropRefused) {
               throw refused;
             }
+            toSites.addAll(coordinator.onTick()); // as CoordinatorServer does after a refusal
           }
         }
       }

@@ -319,6 +319,9 @@ public final class CoordinatorServer implements AutoCloseable {
           if (first || ex.reason() == RejectedMessageException.Reason.SENDER_MISMATCH) {
             ch.close();
           }
+          // A refusal can end a site's part in the round (a refused consistency signature): move the
+          // round on now rather than at the next tick.
+          dispatch(federation.onTick());
         } catch (RuntimeException ex) {
           log.error("engine failure on a message from '{}'", id, ex);
         }

@@ -238,8 +238,8 @@ public final class Federation {
    *
    * @throws RejectedMessageException if the envelope is not acceptable; the engine is unchanged, except
    *     that a site whose consistency signature is refused is left out of its round at once (it signs
-   *     once, so the refusal is final); the next {@link #onTick} moves the round on if it was the last
-   *     one awaited
+   *     once, so the refusal is final); call {@link #onTick} after a refusal to move the round on if it
+   *     was the last one awaited ({@link CoordinatorServer} does)
    */
   public List<Outbound> onEnvelope(String siteId, Envelope envelope) throws RejectedMessageException {
     if (!envelope.getSenderId().equals(siteId)) {
