@@ -26,7 +26,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 unzip -q -o "$profiler_jar" linux-x64/libasyncProfiler.so -d "$work"
-java -agentpath:"$work/linux-x64/libasyncProfiler.so=start,event=cpu,interval=${interval_us}us,threads,collapsed,file=$work/samples.txt" \
+java --add-modules jdk.incubator.vector -agentpath:"$work/linux-x64/libasyncProfiler.so=start,event=cpu,interval=${interval_us}us,threads,collapsed,file=$work/samples.txt" \
   -cp "$jar" org.fedtel.benchmarks.ledger.VerifyLoop "$dir" "$audits"
 
 # One line per stack: "[thread tid=N];frame;...;frame COUNT". The first pattern that matches a stack

@@ -143,10 +143,10 @@ final class ChunkedScan {
     }
 
     /**
-     * Reads entry i (entry {@code first + i} of the ledger), {@code buf[off, off + len)}, whose
-     * predecessor's leaf (if i ≥ 1) is in {@code tree}.
+     * Reads entry i, {@code buf[off, off + len)}: its kind and, for the two kinds read here, its
+     * header ({@link #link} then compares it with entry i − 1).
      */
-    private void read(EntryHeader h, long first, int i, byte[] buf, int off, int len, byte[] tree) {
+    private void read(EntryHeader h, int i, byte[] buf, int off, int len) {
       byte kind = OTHER;
       if (h.read(buf, off, len)) {
         if (h.kind == EntryHeader.ROUND_ABORTED) {
@@ -156,7 +156,6 @@ final class ChunkedScan {
         }
       }
       kinds[i] = kind;
-      continuing[i] = false;
       if (kind == OTHER) {
         return;
       }
@@ -165,8 +164,20 @@ final class ChunkedScan {
       rounds[i] = h.round;
       previousOffsets[i] = h.previousOffset;
       previousLengths[i] = h.previousLength;
-      chained[i] = i > 0 && h.previousLength == HASH
-          && Arrays.equals(buf, h.previousOffset, h.previousOffset + HASH, tree, (i - 1) * HASH, i * HASH);
+    }
+
+    /**
+     * Sets {@link #chained} and {@link #continuing} of entry i (entry {@code first + i} of the ledger,
+     * read by {@link #read}), whose predecessor's leaf (if i ≥ 1) is in {@code tree}.
+     */
+    private void link(long first, int i, byte[] buf, byte[] tree) {
+      byte kind = kinds[i];
+      continuing[i] = false;
+      if (kind == OTHER) {
+        return;
+      }
+      chained[i] = i > 0 && previousLengths[i] == HASH
+          && Arrays.equals(buf, previousOffsets[i], previousOffsets[i] + HASH, tree, (i - 1) * HASH, i * HASH);
       if (!chained[i] || kinds[i - 1] == OTHER || indexes[i] != first + i || timestamps[i] < timestamps[i - 1]) {
         return;
       }
@@ -178,8 +189,30 @@ final class ChunkedScan {
     }
   }
 
+  /**
+   * Whether leaf and node hashes go 32 at a time through {@link LaneSha256} by default: when the
+   * JVM has the incubating {@code jdk.incubator.vector} module ({@code --add-modules
+   * jdk.incubator.vector}, which {@code ./fedtel} passes to {@code ledger verify}), the machine's
+   * preferred vectors have 512 bits, and the system property {@code fedtel.ledger.lanes} is not
+   * {@code false}. Otherwise every digest goes through {@code MessageDigest}; the roots are the
+   * same ({@code ChunkedScanTest} audits with both).
+   */
+  static final boolean LANES = lanesUsable();
+
+  private static boolean lanesUsable() {
+    if (!Boolean.parseBoolean(System.getProperty("fedtel.ledger.lanes", "true"))) {
+      return false;
+    }
+    // Checked before LaneSha256 is loaded: without the module, its class cannot be linked.
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    return LaneSha256.fitsThisMachine();
+  }
+
   private final Path file;
   private final int threads;
+  private final boolean lanes;
   private final int chunkEntries;
   private final int chunkBytes;
   /** The tree of the entries before the current chunk (the reference: of all entries visited). */
@@ -194,6 +227,16 @@ final class ChunkedScan {
 
   /** Smaller chunks let tests put chunk boundaries (aligned or not) anywhere in a small ledger. */
   ChunkedScan(Path file, int threads, int chunkEntries, int chunkBytes) {
+    this(file, threads, chunkEntries, chunkBytes, LANES);
+  }
+
+  /** With {@code lanes}: hash with {@link LaneSha256} (which must be usable: {@link #LANES}). */
+  ChunkedScan(Path file, int threads, int chunkEntries, int chunkBytes, boolean lanes) {
+    if (lanes && !LANES) {
+      throw new IllegalStateException("SHA-256 in vector lanes is not usable in this JVM (needs --add-modules"
+          + " jdk.incubator.vector and 512-bit vectors; fedtel.ledger.lanes=" + System.getProperty("fedtel.ledger.lanes")
+          + ")");
+    }
     if (threads < 0 || chunkEntries < 1 || chunkBytes < 1) {
       throw new IllegalArgumentException("threads " + threads + ", chunk of " + chunkEntries + " entries and "
           + chunkBytes + " bytes");
@@ -202,6 +245,7 @@ final class ChunkedScan {
     this.threads = threads;
     this.chunkEntries = chunkEntries;
     this.chunkBytes = chunkBytes;
+    this.lanes = lanes;
   }
 
   /** The Merkle root of the entries visited so far (callable from the visitor). */
@@ -242,7 +286,7 @@ final class ChunkedScan {
 
   private EntryLog.Scan runChunked(Visitor visitor) throws IOException, LedgerException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      Pipeline pipeline = new Pipeline(new Reader(ch, ch.size()), 2 * threads + 4);
+      Pipeline pipeline = new Pipeline(new Reader(ch, ch.size()), 2 * threads + 4, lanes);
       Thread[] hashers = new Thread[threads];
       for (int t = 0; t < threads; t++) {
         hashers[t] = new Thread(pipeline::hashChunks, "ledger-hash");
@@ -251,7 +295,7 @@ final class ChunkedScan {
       }
       try {
         visitor.start();
-        Hasher own = new Hasher();
+        Hasher own = new Hasher(lanes);
         for (long seq = 0; ; seq++) {
           Chunk c = pipeline.next(seq, own);
           current = c;
@@ -327,15 +371,17 @@ final class ChunkedScan {
     /** The checking thread waits (or is about to) for a chunk to be hashed. */
     private volatile boolean checkerWaiting;
     private final ArrayDeque<Chunk> spare = new ArrayDeque<>();
+    private final boolean lanes;
 
-    Pipeline(Reader reader, int inFlight) {
+    Pipeline(Reader reader, int inFlight, boolean lanes) {
       this.reader = reader;
       this.ring = new Chunk[inFlight];
+      this.lanes = lanes;
     }
 
     /** A hashing thread: claims and hashes chunks until the last one is claimed or the scan ends. */
     void hashChunks() {
-      Hasher hasher = new Hasher();
+      Hasher hasher = new Hasher(lanes);
       try {
         while (true) {
           Chunk c;
@@ -432,17 +478,34 @@ final class ChunkedScan {
     }
   }
 
-  /** One thread's digest, checksum and header reader, reused for every chunk it hashes. */
+  /** One thread's digests, checksum and header reader, reused for every chunk it hashes. */
   private static final class Hasher {
     final MessageDigest md = MerkleTree.newSha256();
     final CRC32C crc = new CRC32C();
     final EntryHeader header = new EntryHeader();
     final byte[] node = new byte[1 + 2 * HASH];
+    /** Null: every digest through {@link #md}. */
+    final LaneSha256 lanes;
+    /**
+     * Leaves waiting for a full set of lanes, by the number of blocks their message pads to (1 to
+     * {@link #MAX_LANE_BLOCKS}): {@code waiting[b][0, waitingCount[b])} are entry numbers in the chunk.
+     */
+    final int[][] waiting;
+    final int[] waitingCount;
 
-    Hasher() {
+    Hasher(boolean lanes) {
       node[0] = 1;
+      this.lanes = lanes ? new LaneSha256() : null;
+      waiting = new int[MAX_LANE_BLOCKS + 1][LaneSha256.MESSAGES];
+      waitingCount = new int[MAX_LANE_BLOCKS + 1];
     }
   }
+
+  /**
+   * Longer leaves are hashed one by one: a set of lanes takes as many blocks as their longest
+   * message, and large entries (signed data uses) are few.
+   */
+  private static final int MAX_LANE_BLOCKS = 8;
 
   /** Whole records of the file, their checksums checked and their subtrees hashed by {@link #hash}. */
   private static final class Chunk {
@@ -508,36 +571,37 @@ final class ChunkedScan {
      * cache), then the complete subtrees, level by level.
      */
     void hash(Hasher hasher) {
-      MessageDigest md = hasher.md;
       CRC32C crc = hasher.crc;
       EntryHeader header = hasher.header;
       headers.ensure(count);
-      // Sized for every entry; if a checksum fails, only the entries before it are hashed.
-      long end = first + count;
-      sizeTree(end);
       good = count;
+      // The header is read while the entry is in this core's cache after its checksum.
       for (int i = 0; i < count; i++) {
-        int off = offsets[i];
-        int len = lengths[i];
         crc.reset();
-        crc.update(buf, off - 4, len + 4);
-        if ((int) crc.getValue() != readInt(buf, off + len)) {
+        crc.update(buf, offsets[i] - 4, lengths[i] + 4);
+        if ((int) crc.getValue() != readInt(buf, offsets[i] + lengths[i])) {
           good = i;
           break;
         }
-        // SHA-256(0x00 ‖ entry): the byte before the entry is the low byte of its length field, no
-        // longer needed once the checksum is checked and the reader has walked past it, so the prefix
-        // is written there and the leaf is hashed in one update, without copying the entry.
-        buf[off - 1] = 0;
-        md.update(buf, off - 1, len + 1);
-        digest(md, tree, i * HASH);
-        headers.read(header, first, i, buf, off, len, tree);
+        headers.read(header, i, buf, offsets[i], lengths[i]);
+      }
+      // Sized for the entries before the first failing checksum, if any: only those are hashed.
+      long end = first + good;
+      sizeTree(end);
+      if (hasher.lanes != null) {
+        leavesInLanes(hasher);
+      } else {
+        MessageDigest md = hasher.md;
+        for (int i = 0; i < good; i++) {
+          leaf(md, i);
+        }
+      }
+      // A header is compared with the previous entry's leaf hash, so the leaves come first.
+      for (int i = 0; i < good; i++) {
+        headers.link(first, i, buf, tree);
       }
       headers.count = good;
-      if (good < count) {
-        end = first + good;
-        sizeTree(end);
-      }
+      MessageDigest md = hasher.md;
       byte[] node = hasher.node;
       int at = good * HASH;
       for (int l = 1; l < levels; l++) {
@@ -546,14 +610,64 @@ final class ChunkedScan {
         levelStart[l] = at;
         levelFirst[l] = k0;
         int children = levelStart[l - 1] + (int) (2 * k0 - levelFirst[l - 1]) * HASH;
-        for (long k = k0; k < k1; k++) {
-          // SHA-256(0x01 ‖ left ‖ right); the children lie side by side in the level below.
+        long k = k0;
+        if (hasher.lanes != null) {
+          // The children of a level lie side by side in the level below: 32 nodes per call.
+          for (; k + LaneSha256.MESSAGES <= k1; k += LaneSha256.MESSAGES) {
+            hasher.lanes.nodes(tree, children, tree, at);
+            children += LaneSha256.MESSAGES * 2 * HASH;
+            at += LaneSha256.MESSAGES * HASH;
+          }
+        }
+        for (; k < k1; k++) {
+          // SHA-256(0x01 ‖ left ‖ right)
           System.arraycopy(tree, children, node, 1, 2 * HASH);
           md.update(node, 0, node.length);
           digest(md, tree, at);
           children += 2 * HASH;
           at += HASH;
         }
+      }
+    }
+
+    /**
+     * SHA-256(0x00 ‖ entry i) into the tree: the byte before the entry is the low byte of its length
+     * field, no longer needed once the checksum is checked and the reader has walked past it, so the
+     * prefix is written there and the leaf is hashed in one update, without copying the entry.
+     */
+    private void leaf(MessageDigest md, int i) {
+      int off = offsets[i];
+      buf[off - 1] = 0;
+      md.update(buf, off - 1, lengths[i] + 1);
+      digest(md, tree, i * HASH);
+    }
+
+    /**
+     * The leaf hashes of the good entries, 32 at a time among entries whose messages pad to the
+     * same number of blocks (in file order within each number); the rest one by one.
+     */
+    private void leavesInLanes(Hasher hasher) {
+      int[][] waiting = hasher.waiting;
+      int[] waitingCount = hasher.waitingCount;
+      MessageDigest md = hasher.md;
+      for (int i = 0; i < good; i++) {
+        int b = LaneSha256.blocks(lengths[i] + 1L);
+        if (b > MAX_LANE_BLOCKS) {
+          leaf(md, i);
+          continue;
+        }
+        int[] w = waiting[b];
+        w[waitingCount[b]++] = i;
+        if (waitingCount[b] == LaneSha256.MESSAGES) {
+          hasher.lanes.leaves(buf, offsets, lengths, w, b, tree);
+          waitingCount[b] = 0;
+        }
+      }
+      for (int b = 1; b <= MAX_LANE_BLOCKS; b++) {
+        for (int j = 0; j < waitingCount[b]; j++) {
+          leaf(md, waiting[b][j]);
+        }
+        waitingCount[b] = 0;
       }
     }
 

@@ -3,6 +3,7 @@ package org.fedtel.ledger;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.protobuf.ByteString;
 import java.nio.file.Files;
@@ -88,6 +89,47 @@ class ChunkedScanTest {
         assertEquals(n, end.entries(), where);
         assertEquals(Files.size(file), end.goodLength(), where);
         assertTrue(!end.torn(), where);
+        assertArrayEquals(tree.root(), scan.root(), where);
+      }
+    }
+  }
+
+  /**
+   * Leaf and node hashes in vector lanes ({@link LaneSha256}) against {@code MessageDigest} and the
+   * reference tree: thousands of entries whose messages pad to one to twelve blocks, mostly two (as
+   * in a long ledger), so that lanes fill up for several block counts at once, some leaves wait at a
+   * chunk's end and the longest go one by one; every leaf and the root after every entry.
+   */
+  @Test
+  void vectorLanesGiveTheSameLeavesAndRootsAsMessageDigest() throws Exception {
+    assumeTrue(ChunkedScan.LANES, "SHA-256 in vector lanes is not usable in this JVM");
+    SplittableRandom random = new SplittableRandom(6);
+    List<byte[]> entries = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      int kind = random.nextInt(100);
+      int length = kind < 70 ? random.nextInt(55, 119) : kind < 90 ? random.nextInt(55) : kind < 99
+          ? random.nextInt(119, 500) : random.nextInt(500, 760);
+      byte[] e = new byte[length];
+      for (int j = 0; j < length; j++) {
+        e[j] = (byte) random.nextInt(256);
+      }
+      entries.add(e);
+    }
+    Path dir = Files.createDirectory(tmp.resolve("lanes"));
+    Path file = dir.resolve(EntryLog.FILE);
+    LedgerFiles.write(dir, entries);
+    MerkleTree tree = MerkleTree.of(entries);
+    for (int[] c : new int[][] {{2, ChunkedScan.CHUNK_ENTRIES, ChunkedScan.CHUNK_BYTES}, {1, 100, 1 << 20}, {2, 37, 5000}}) {
+      for (boolean lanes : new boolean[] {true, false}) {
+        String where = (lanes ? "lanes" : "MessageDigest") + ", threads " + c[0] + ", chunks of " + c[1]
+            + " entries / " + c[2] + " bytes";
+        ChunkedScan scan = new ChunkedScan(file, c[0], c[1], c[2], lanes);
+        EntryLog.Scan end = scan.run((index, offset, buf, off, len, leaves, leafOffset) -> {
+          assertArrayEquals(MerkleTree.leafHash(entries.get((int) index)),
+              Arrays.copyOfRange(leaves, leafOffset, leafOffset + 32), where + ", leaf " + index);
+          assertArrayEquals(tree.root(index + 1), scan.root(), where + ", root after entry " + index);
+        });
+        assertEquals(entries.size(), end.entries(), where);
         assertArrayEquals(tree.root(), scan.root(), where);
       }
     }

@@ -30,6 +30,7 @@ import org.fedtel.ledger.v1.RoundAborted;
 import org.fedtel.ledger.v1.RoundStarted;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -59,8 +60,15 @@ import org.openjdk.jmh.annotations.TearDown;
  * no entry and checks nothing else, so it bounds what the full audit can reach: this time over two
  * cores, against the raw baseline, is the best ratio any parallel audit could show here.
  * {@link #hashingFloorTwoThreads} runs the same work as two halves on two threads at once, which
- * shows how far from that halving two busy cores of this machine are.
+ * shows how far from that halving two busy cores of this machine are. These two floors use
+ * {@code MessageDigest}, one digest per leaf and per node.
+ *
+ * <p>The forks run with {@code --add-modules jdk.incubator.vector}, as {@code ./fedtel ledger verify}
+ * does, so the audit hashes sixteen leaves or nodes at a time in vector lanes where the machine has
+ * 512-bit vectors (docs/LEDGER.md); {@code -jvmArgsAppend -Dfedtel.ledger.lanes=false} measures
+ * the audit with one {@code MessageDigest} call per digest instead.
  */
+@Fork(jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Benchmark)
