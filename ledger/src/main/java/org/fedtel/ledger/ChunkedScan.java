@@ -2,7 +2,9 @@ package org.fedtel.ledger;
 
 import java.io.EOFException;
 import java.io.IOException;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.InterruptedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -190,24 +192,45 @@ final class ChunkedScan {
   }
 
   /**
-   * Whether leaf and node hashes go 32 at a time through {@link LaneSha256} by default: when the
-   * JVM has the incubating {@code jdk.incubator.vector} module ({@code --add-modules
-   * jdk.incubator.vector}, which {@code ./fedtel} passes to {@code ledger verify}), the machine's
-   * preferred vectors have 512 bits, and the system property {@code fedtel.ledger.lanes} is not
-   * {@code false}. Otherwise every digest goes through {@code MessageDigest}; the roots are the
-   * same ({@code ChunkedScanTest} audits with both).
+   * Whether leaf and node hashes go 32 at a time through {@link LaneSha256} by default: when the JVM
+   * has the incubating {@code jdk.incubator.vector} module (an opt-in: {@code
+   * FEDTEL_JAVA_OPTS="--add-modules jdk.incubator.vector" ./fedtel ledger verify …}; it pays only in
+   * a JVM that audits for long, docs/LEDGER.md), an optimizing compiler that can turn the lanes
+   * into vector instructions (C2: not {@code -Xint}, not {@code -XX:TieredStopAtLevel} below 4), a
+   * machine whose preferred vectors have 512 bits, and the system property {@code
+   * fedtel.ledger.lanes} unset or {@code true} (any other value turns them off). Otherwise every
+   * digest goes through {@code MessageDigest}; the roots are the same ({@code ChunkedScanTest}
+   * audits with both).
    */
   static final boolean LANES = lanesUsable();
 
   private static boolean lanesUsable() {
-    if (!Boolean.parseBoolean(System.getProperty("fedtel.ledger.lanes", "true"))) {
+    String property = System.getProperty("fedtel.ledger.lanes");
+    if (property != null && !property.equals("true")) {
       return false;
     }
     // Checked before LaneSha256 is loaded: without the module, its class cannot be linked.
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty() || !optimizingCompiler()) {
       return false;
     }
     return LaneSha256.fitsThisMachine();
+  }
+
+  /**
+   * Whether HotSpot's C2 compiles hot code: without it the Vector API runs its Java fallback, which
+   * allocates per operation and is far slower than {@code MessageDigest}.
+   */
+  private static boolean optimizingCompiler() {
+    try {
+      HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+      if (vm == null || !Boolean.parseBoolean(vm.getVMOption("UseCompiler").getValue())) {
+        return false;
+      }
+      return !Boolean.parseBoolean(vm.getVMOption("TieredCompilation").getValue())
+          || Integer.parseInt(vm.getVMOption("TieredStopAtLevel").getValue()) >= 4;
+    } catch (RuntimeException | LinkageError e) {
+      return false; // not HotSpot, or no jdk.management: do not guess
+    }
   }
 
   private final Path file;

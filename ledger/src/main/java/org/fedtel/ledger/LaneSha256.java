@@ -19,10 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>It uses the JDK's incubating Vector API ({@code jdk.incubator.vector}, which must be added to
  * the boot layer: {@code --add-modules jdk.incubator.vector}); {@link ChunkedScan} uses it only when
- * that module is there and the machine's preferred vectors have 512 bits ({@link #fitsThisMachine}),
- * and otherwise hashes with {@code MessageDigest}. {@code LaneSha256Test} checks it against RFC
- * 6962's reference tree, and against {@code MessageDigest} on every length up to five blocks and on
- * random messages.
+ * that module is there, C2 compiles, and the machine's preferred vectors have 512 bits ({@link
+ * ChunkedScan#LANES}), and otherwise hashes with {@code MessageDigest}. {@code LaneSha256Test}
+ * checks it against RFC 6962's reference tree, and against {@code MessageDigest} on every length up
+ * to five blocks and on random messages.
  *
  * <p>Words are kept word-major: word t of lane j is {@code w[16 t + j]}, so that one vector holds
  * word t of every lane. Not thread-safe (scratch arrays are reused); no allocation per call once

@@ -245,6 +245,70 @@ class ChunkedScanTest {
     tamperedAudits(rounds, entries, new int[] {5, 9, entries.size()}, 1, FEW, 15);
   }
 
+  /**
+   * The tampered round ledger long enough for the vector lanes ({@link LaneSha256}: 32 leaves of one
+   * block count in a chunk, 64 aligned leaves for a level of nodes), in chunkings that use them.
+   */
+  @Test
+  void auditsOfATamperedLongRoundLedgerReportWhatTheOneThreadAuditReports() throws Exception {
+    Path rounds = Files.createDirectory(tmp.resolve("long-rounds"));
+    try (Ledger l = Ledger.open(rounds, SyntheticLedger.genesis(3), SyntheticLedger.coordinatorKey(3),
+        SyntheticLedger.steppingClock())) {
+      for (long round = 1; round <= 150; round++) {
+        l.append(Entry.newBuilder().setRoundStarted(RoundStarted.newBuilder().setRound(round)
+            .setConfigSha256(ByteString.copyFrom(new byte[32]))));
+        l.append(Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round)
+            .setReason("fewer survivors than the threshold")));
+        if (round % 25 == 0) {
+          l.signCheckpoint();
+        }
+      }
+    }
+    List<byte[]> entries = LedgerFiles.read(rounds);
+    tamperedAudits(rounds, entries, new int[] {130, entries.size()}, 23,
+        new int[][] {{2, 64, 1 << 20}, {1, ChunkedScan.CHUNK_ENTRIES, ChunkedScan.CHUNK_BYTES}}, 16);
+  }
+
+  /**
+   * Damaged files (truncations and bit flips at sampled places) of entries whose leaves pad to one
+   * or two blocks, long enough for the vector lanes, against the one-thread reference scan.
+   */
+  @Test
+  void damagedLongFilesEndOrFailAsTheReferenceSays() throws Exception {
+    SplittableRandom random = new SplittableRandom(17);
+    Path dir = Files.createDirectory(tmp.resolve("damaged-long"));
+    Path file = dir.resolve(EntryLog.FILE);
+    List<byte[]> entries = new ArrayList<>();
+    for (int i = 0; i < 130; i++) {
+      byte[] e = new byte[random.nextInt(10) == 0 ? random.nextInt(55) : random.nextInt(55, 119)];
+      for (int j = 0; j < e.length; j++) {
+        e[j] = (byte) random.nextInt(256);
+      }
+      entries.add(e);
+    }
+    LedgerFiles.write(dir, entries);
+    byte[] good = Files.readAllBytes(file);
+    List<byte[]> files = new ArrayList<>();
+    files.add(good);
+    for (int k = 0; k < 300; k++) {
+      files.add(Arrays.copyOf(good, random.nextInt(good.length)));
+      byte[] m = good.clone();
+      m[random.nextInt(good.length)] ^= (byte) (1 << random.nextInt(8));
+      files.add(m);
+    }
+    int failed = 0;
+    for (byte[] f : files) {
+      Files.write(file, f);
+      String expected = scanOutcome(file, 0, 1, 1);
+      failed += expected.contains("Exception") ? 1 : 0;
+      for (int[] c : new int[][] {{2, 64, 1 << 20}, {1, 1000, 1 << 20}}) {
+        assertEquals(expected, scanOutcome(file, c[0], c[1], c[2]),
+            "threads " + c[0] + ", chunks of " + c[1] + " entries / " + c[2] + " bytes");
+      }
+    }
+    assertTrue(failed > 200, "failures: " + failed);
+  }
+
   private static void tamperedAudits(int[] sizes, int every, int[][] configs, long seed) throws Exception {
     tamperedAudits(synthetic, ledgerEntries, sizes, every, configs, seed);
   }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LaneSha256} against FIPS 180-4's examples and the JDK's {@code MessageDigest}: every
+ * {@link LaneSha256} against RFC 6962's reference tree and the JDK's {@code MessageDigest}: every
  * message length that pads to one to five blocks, random nodes and leaves, nodes at offset 0, and
  * output that touches nothing but its own hashes. Needs the {@code jdk.incubator.vector} module and
  * 512-bit vectors (the ledger module's tests run with the module); skipped where they are missing.

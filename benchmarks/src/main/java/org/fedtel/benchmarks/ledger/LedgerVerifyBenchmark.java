@@ -63,10 +63,11 @@ import org.openjdk.jmh.annotations.TearDown;
  * shows how far from that halving two busy cores of this machine are. These two floors use
  * {@code MessageDigest}, one digest per leaf and per node.
  *
- * <p>The forks run with {@code --add-modules jdk.incubator.vector}, as {@code ./fedtel ledger verify}
- * does, so the audit hashes sixteen leaves or nodes at a time in vector lanes where the machine has
- * 512-bit vectors (docs/LEDGER.md); {@code -jvmArgsAppend -Dfedtel.ledger.lanes=false} measures
- * the audit with one {@code MessageDigest} call per digest instead.
+ * <p>The forks run with {@code --add-modules jdk.incubator.vector}, so the audit hashes 32 leaves or
+ * nodes at a time in vector lanes where the machine has 512-bit vectors (docs/LEDGER.md: a warmed
+ * JVM's figure; {@code ./fedtel ledger verify} leaves the module out unless asked, as a one-shot
+ * audit would spend more on compiling the lanes than they save); {@code -jvmArgsAppend
+ * -Dfedtel.ledger.lanes=false} measures the audit with one {@code MessageDigest} call per digest.
  */
 @Fork(jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 @BenchmarkMode(Mode.AverageTime)
