@@ -1,8 +1,8 @@
 package org.fedtel.ledger;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.EOFException;
 import java.io.IOException;
-import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.InterruptedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -257,8 +257,8 @@ final class ChunkedScan {
   ChunkedScan(Path file, int threads, int chunkEntries, int chunkBytes, boolean lanes) {
     if (lanes && !LANES) {
       throw new IllegalStateException("SHA-256 in vector lanes is not usable in this JVM (needs --add-modules"
-          + " jdk.incubator.vector and 512-bit vectors; fedtel.ledger.lanes=" + System.getProperty("fedtel.ledger.lanes")
-          + ")");
+          + " jdk.incubator.vector, the C2 compiler and 512-bit vectors; fedtel.ledger.lanes="
+          + System.getProperty("fedtel.ledger.lanes") + ")");
     }
     if (threads < 0 || chunkEntries < 1 || chunkBytes < 1) {
       throw new IllegalArgumentException("threads " + threads + ", chunk of " + chunkEntries + " entries and "
@@ -590,8 +590,9 @@ final class ChunkedScan {
     }
 
     /**
-     * On a hashing thread: checksums, leaf hashes and headers (while the entry is in this core's
-     * cache), then the complete subtrees, level by level.
+     * On a hashing thread: checksums and headers (while the entry is in this core's cache), leaf
+     * hashes (in vector lanes or one by one), the headers' chain flags, then the complete subtrees,
+     * level by level.
      */
     void hash(Hasher hasher) {
       CRC32C crc = hasher.crc;
