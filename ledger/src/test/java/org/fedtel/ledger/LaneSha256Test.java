@@ -190,7 +190,7 @@ class LaneSha256Test {
    * inlining a step) is an object per operation, allocated.
    */
   @Test
-  void compiledNodeHashingAllocatesNothing() {
+  void compiledNodeAndLeafHashingAllocateNothing() {
     assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
     com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled());
@@ -198,17 +198,33 @@ class LaneSha256Test {
     byte[] tree = new byte[64 * L * 64];
     new Random(4).nextBytes(tree);
     byte[] out = new byte[32 * L];
+    assertEquals(0, allocatedPerCall(threads, i -> lanes.nodes(tree, 1 + 64 * L * (i % 63), out, 0)),
+        "bytes allocated per call of 32 node hashes, compiled");
+    // Leaves of 100 bytes (two blocks) at 101-byte strides in the same bytes.
+    int[] offsets = new int[L];
+    int[] lengths = new int[L];
+    int[] entries = new int[L];
+    for (int j = 0; j < L; j++) {
+      offsets[j] = 101 * j;
+      lengths[j] = 100;
+      entries[j] = j;
+    }
+    assertEquals(0, allocatedPerCall(threads, i -> lanes.leaves(tree, offsets, lengths, entries, 2, out)),
+        "bytes allocated per call of 32 leaf hashes, compiled");
+  }
+
+  /** The least, over batches of 64 calls, of the bytes one call allocated: after C2 compiled it (seconds). */
+  private static long allocatedPerCall(com.sun.management.ThreadMXBean threads, java.util.function.IntConsumer call) {
     long perCall = Long.MAX_VALUE;
-    // Until C2 has compiled it (seconds); the least over batches of what one call allocated.
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (perCall > 0 && System.nanoTime() < deadline) {
       long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
       for (int i = 0; i < 64; i++) {
-        lanes.nodes(tree, 1 + 64 * L * (i % 63), out, 0);
+        call.accept(i);
       }
       perCall = Math.min(perCall, (threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before) / 64);
     }
-    assertEquals(0, perCall, "bytes allocated per call of 32 node hashes, compiled");
+    return perCall;
   }
 
   private static byte[] leaves(byte[][] entries) {
