@@ -228,19 +228,7 @@ class ChunkedScanTest {
    */
   @Test
   void auditsOfTamperedRoundLedgersReportWhatTheOneThreadAuditReports() throws Exception {
-    Path rounds = Files.createDirectory(tmp.resolve("rounds"));
-    try (Ledger l = Ledger.open(rounds, SyntheticLedger.genesis(3), SyntheticLedger.coordinatorKey(3),
-        SyntheticLedger.steppingClock())) {
-      for (long round = 1; round <= 12; round++) {
-        l.append(Entry.newBuilder().setRoundStarted(RoundStarted.newBuilder().setRound(round)
-            .setConfigSha256(ByteString.copyFrom(new byte[32]))));
-        l.append(Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round)
-            .setReason("fewer survivors than the threshold")));
-        if (round % 4 == 0) {
-          l.signCheckpoint();
-        }
-      }
-    }
+    Path rounds = roundLedger("rounds", 12, 4);
     List<byte[]> entries = LedgerFiles.read(rounds);
     tamperedAudits(rounds, entries, new int[] {5, 9, entries.size()}, 1, FEW, 15);
   }
@@ -251,22 +239,28 @@ class ChunkedScanTest {
    */
   @Test
   void auditsOfATamperedLongRoundLedgerReportWhatTheOneThreadAuditReports() throws Exception {
-    Path rounds = Files.createDirectory(tmp.resolve("long-rounds"));
-    try (Ledger l = Ledger.open(rounds, SyntheticLedger.genesis(3), SyntheticLedger.coordinatorKey(3),
+    Path rounds = roundLedger("long-rounds", 150, 25);
+    List<byte[]> entries = LedgerFiles.read(rounds);
+    tamperedAudits(rounds, entries, new int[] {130, entries.size()}, 23,
+        new int[][] {{2, 64, 1 << 20}, {1, ChunkedScan.CHUNK_ENTRIES, ChunkedScan.CHUNK_BYTES}}, 16);
+  }
+
+  /** A ledger of {@code rounds} rounds started and aborted, a checkpoint every {@code every} rounds. */
+  private static Path roundLedger(String name, int rounds, int every) throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve(name));
+    try (Ledger l = Ledger.open(dir, SyntheticLedger.genesis(3), SyntheticLedger.coordinatorKey(3),
         SyntheticLedger.steppingClock())) {
-      for (long round = 1; round <= 150; round++) {
+      for (long round = 1; round <= rounds; round++) {
         l.append(Entry.newBuilder().setRoundStarted(RoundStarted.newBuilder().setRound(round)
             .setConfigSha256(ByteString.copyFrom(new byte[32]))));
         l.append(Entry.newBuilder().setRoundAborted(RoundAborted.newBuilder().setRound(round)
             .setReason("fewer survivors than the threshold")));
-        if (round % 25 == 0) {
+        if (round % every == 0) {
           l.signCheckpoint();
         }
       }
     }
-    List<byte[]> entries = LedgerFiles.read(rounds);
-    tamperedAudits(rounds, entries, new int[] {130, entries.size()}, 23,
-        new int[][] {{2, 64, 1 << 20}, {1, ChunkedScan.CHUNK_ENTRIES, ChunkedScan.CHUNK_BYTES}}, 16);
+    return dir;
   }
 
   /**
