@@ -268,6 +268,8 @@ final class LaneSha256 {
       bb = aa;
       aa = tt1.add(tt2);
     }
+    // Written out: a helper taking an IntVector allocated a box per call when C2 did not inline it
+    // (LaneSha256Test.compiledNodeAndLeafHashingAllocateNothing failed with one).
     a.add(IntVector.fromArray(S, s0, 0)).intoArray(s0, 0);
     b.add(IntVector.fromArray(S, s0, LANES)).intoArray(s0, LANES);
     c.add(IntVector.fromArray(S, s0, 2 * LANES)).intoArray(s0, 2 * LANES);

@@ -56,13 +56,17 @@ class ChunkedScanTest {
   private static List<byte[]> randomEntries(int n, int maxLength, SplittableRandom random) {
     List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      byte[] e = new byte[random.nextInt(10) == 0 ? 0 : random.nextInt(1, maxLength)];
-      for (int j = 0; j < e.length; j++) {
-        e[j] = (byte) random.nextInt(256);
-      }
-      out.add(e);
+      out.add(randomBytes(random.nextInt(10) == 0 ? 0 : random.nextInt(1, maxLength), random));
     }
     return out;
+  }
+
+  private static byte[] randomBytes(int length, SplittableRandom random) {
+    byte[] e = new byte[length];
+    for (int j = 0; j < length; j++) {
+      e[j] = (byte) random.nextInt(256);
+    }
+    return e;
   }
 
   @Test
@@ -109,11 +113,7 @@ class ChunkedScanTest {
       int kind = random.nextInt(100);
       int length = kind < 70 ? random.nextInt(55, 119) : kind < 90 ? random.nextInt(55) : kind < 99
           ? random.nextInt(119, 500) : random.nextInt(500, 760);
-      byte[] e = new byte[length];
-      for (int j = 0; j < length; j++) {
-        e[j] = (byte) random.nextInt(256);
-      }
-      entries.add(e);
+      entries.add(randomBytes(length, random));
     }
     Path dir = Files.createDirectory(tmp.resolve("lanes"));
     Path file = dir.resolve(EntryLog.FILE);
@@ -274,11 +274,7 @@ class ChunkedScanTest {
     Path file = dir.resolve(EntryLog.FILE);
     List<byte[]> entries = new ArrayList<>();
     for (int i = 0; i < 130; i++) {
-      byte[] e = new byte[random.nextInt(10) == 0 ? random.nextInt(55) : random.nextInt(55, 119)];
-      for (int j = 0; j < e.length; j++) {
-        e[j] = (byte) random.nextInt(256);
-      }
-      entries.add(e);
+      entries.add(randomBytes(random.nextInt(10) == 0 ? random.nextInt(55) : random.nextInt(55, 119), random));
     }
     LedgerFiles.write(dir, entries);
     byte[] good = Files.readAllBytes(file);
